@@ -1,0 +1,139 @@
+# Postern: plain GNU make with pkg-config.
+#   make [ASAN=1]     build (ASAN=1: AddressSanitizer + UBSan, in build-asan/)
+#   make check        install missing Debian packages, build, run every test
+#   make demo         a private Postfix on 127.0.0.1 with Postern plugged in
+#   make bench        benchmarks (bench/), printed as ratios to raw tools
+#   make fuzz         libFuzzer targets with clang (t/fuzz/)
+#   make install      PREFIX, DESTDIR, SYSCONFDIR, STATEDIR
+#   make clean
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc/postern
+STATEDIR ?= /var/lib/postern
+DESTDIR ?=
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+PKGS := libcrypto gpgme sqlite3 libxml-2.0 libqpdf
+
+ifeq ($(ASAN),1)
+O := build-asan
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+else
+O := build
+SAN :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
+	-Icommon -I$(O)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pthread
+LIBS := $(PKG_LIBS) -lhpdf -lm
+
+COMMON_SRC := $(filter-out common/schema_gen.c,$(sort $(wildcard common/*.c)))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/gen/schema_gen.o
+LIB := $(O)/libpostern.a
+
+CTL_SRC := $(sort $(wildcard common/ctl/*.c))
+MILTER_SRC := $(sort $(wildcard milter/*.c))
+ENC_SRC := $(sort $(wildcard encryptor/*.c))
+UNIT_SRC := $(sort $(wildcard t/unit/*.c))
+SCHEMA := $(sort $(wildcard schema/*.sql))
+
+PROGS := $(if $(CTL_SRC),$(O)/bin/posternctl) \
+	$(if $(MILTER_SRC),$(O)/bin/postern-milter) \
+	$(if $(ENC_SRC),$(O)/bin/postern-encrypt)
+
+.PHONY: all deps check unit demo bench fuzz install clean
+all: $(LIB) $(PROGS)
+
+deps:
+	@contrib/install-deps -q
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/gen/schema_gen.c: common/gen-schema.sh $(SCHEMA)
+	@mkdir -p $(dir $@)
+	common/gen-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/schema_gen.o: $(O)/gen/schema_gen.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/posternctl: $(CTL_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/bin/postern-milter: $(MILTER_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lmilter
+
+$(O)/bin/postern-encrypt: $(ENC_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests: every t/unit/check_*.c exports "Suite *NAME_suite(void)";
+# the runner is generated from those, so adding a suite is adding a file.
+$(O)/gen/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	grep -ho '^[a-z0-9_]*_suite(void)' $(UNIT_SRC) | sed 's/(void)//' | \
+	  awk '{ d = d "Suite *" $$1 "(void);\n"; l = l "\t" $$1 ",\n" } \
+	  END { printf "%s#define SUITES \\\n%s", d, l; }' | \
+	  sed '$$!s/,$$/, \\/' > $@.tmp && mv $@.tmp $@
+
+$(O)/t/unit/runner.o: $(O)/gen/suites.h
+$(O)/t/unit/runner: $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lmilter $(CHECK_LIBS)
+
+unit: $(O)/t/unit/runner
+
+check: deps
+	$(MAKE) all unit
+	O=$(O) ASAN=$(ASAN) t/run-tests.sh
+
+demo: deps
+	$(MAKE) all
+	O=$(O) t/e2e/demo.sh
+
+bench: deps
+	$(MAKE) all
+	O=$(O) bench/run.sh
+
+fuzz:
+	$(MAKE) -C t/fuzz
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(STATEDIR)
+	chmod 0750 $(DESTDIR)$(STATEDIR)
+	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(SBINDIR)/; done
+	for m in man/*.[0-9]; do \
+	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	test -e $(DESTDIR)$(SYSCONFDIR)/postern.conf || \
+	  install -m 0644 conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf
+	if [ -d conf/templates ]; then \
+	  install -d $(DESTDIR)$(SYSCONFDIR)/templates; \
+	  for t in conf/templates/*; do test -e $(DESTDIR)$(SYSCONFDIR)/templates/$${t##*/} || \
+	    install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/templates/; done; fi
+
+clean:
+	rm -rf build build-asan
+	-$(MAKE) -C t/fuzz clean 2>/dev/null
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,30 @@
+/*
+ * Helpers shared by the Check suites: a temporary directory per test,
+ * a log sink that records lines, and the corpus location.
+ */
+#ifndef POSTERN_TESTUTIL_H
+#define POSTERN_TESTUTIL_H
+
+#include <stddef.h>
+
+/* mkdtemp under $TMPDIR; removed (recursively) by tu_tmpdir_free(). */
+char *tu_tmpdir(void);
+void tu_tmpdir_free(char **dir);
+/* dir + "/" + name, malloc'd. */
+char *tu_path(const char *dir, const char *name);
+int tu_write_file(const char *path, const char *text);
+/* Read a whole file; malloc'd, NUL-terminated; NULL on error. */
+char *tu_read_file(const char *path, size_t *len_r);
+
+/* Capture log lines (all levels) until tu_log_stop(). */
+void tu_log_capture(void);
+void tu_log_stop(void);
+/* Does any captured line contain needle? */
+int tu_log_has(const char *needle);
+const char *tu_log_text(void);
+
+/* ../shared/corpora relative to the source tree, or $POSTERN_CORPORA;
+ * NULL when absent (tests then skip). */
+const char *tu_corpora(void);
+
+#endif

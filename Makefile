@@ -74,6 +74,15 @@ $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# posternctl commands: every common/ctl/*.c line starting
+# "const struct ctl_cmd ctl_cmd_NAME" is one command.
+$(O)/gen/ctl_cmds.h: $(CTL_SRC)
+	@mkdir -p $(dir $@)
+	sed -n 's/^const struct ctl_cmd \(ctl_cmd_[a-z0-9_]*\) .*/\1/p' $(CTL_SRC) | sort | \
+	  awk '{ d = d "extern const struct ctl_cmd " $$1 ";\n"; l = l " &" $$1 "," } \
+	  END { printf "%s#define CTL_CMDS%s\n", d, l; }' > $@.tmp && mv $@.tmp $@
+
+$(O)/common/ctl/main.o: $(O)/gen/ctl_cmds.h
 $(O)/bin/posternctl: $(CTL_SRC:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -2,6 +2,7 @@
 #   make [ASAN=1]     build (ASAN=1: AddressSanitizer + UBSan, in build-asan/)
 #   make check        install missing Debian packages, build, run every test
 #   make demo         a private Postfix on 127.0.0.1 with Postern plugged in
+#   make demo-stop    stop it
 #   make bench        benchmarks (bench/), printed as ratios to raw tools
 #   make fuzz         libFuzzer targets with clang (t/fuzz/)
 #   make install      PREFIX, DESTDIR, SYSCONFDIR, STATEDIR
@@ -53,7 +54,7 @@ PROGS := $(if $(CTL_SRC),$(O)/bin/posternctl) \
 	$(if $(MILTER_SRC),$(O)/bin/postern-milter) \
 	$(if $(ENC_SRC),$(O)/bin/postern-encrypt)
 
-.PHONY: all deps check unit demo bench fuzz install clean
+.PHONY: all deps check unit demo demo-stop bench fuzz install clean
 all: $(LIB) $(PROGS)
 
 deps:
@@ -118,6 +119,9 @@ check: deps
 demo: deps
 	$(MAKE) all
 	O=$(O) t/e2e/demo.sh
+
+demo-stop:
+	t/e2e/demo.sh stop
 
 bench: deps
 	$(MAKE) all

@@ -336,7 +336,7 @@ passphrase_cb(void *hook, const char *uid_hint, const char *info,
 		return gpg_error(GPG_ERR_CANCELED);
 	if (gpgme_io_writen(fd, pw, strlen(pw)) < 0 ||
 	    gpgme_io_writen(fd, "\n", 1) < 0)
-		return gpg_error_from_syserror();
+		return gpgme_error_from_syserror();
 	return 0;
 }
 
@@ -972,7 +972,7 @@ revoke_cb(void *opaque, const char *status, const char *args, int fd)
 		return 0;
 	if (gpgme_io_writen(fd, reply, strlen(reply)) < 0 ||
 	    gpgme_io_writen(fd, "\n", 1) < 0)
-		return gpg_error_from_syserror();
+		return gpgme_error_from_syserror();
 	return 0;
 }
 

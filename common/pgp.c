@@ -516,10 +516,16 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 		}
 		/*
 		 * gpg fails a no-MDC (SED) packet with DECRYPT_FAILED and
-		 * no legacy flag for modern ciphers; tell it apart from
-		 * tampering: the session key was found (decrypt key known)
-		 * yet no integrity mode was reported.
+		 * no legacy flag for modern ciphers ("decryption forced to
+		 * fail"); gpgme names the mode "PGPCFB" (plain CFB, no
+		 * MDC) where an integrity-protected packet says "CFB" or
+		 * an AEAD mode.  Tampering with an MDC packet stays
+		 * PGP_E_BAD_DATA.
 		 */
+		if (gpgme_err_code(e) == GPG_ERR_DECRYPT_FAILED &&
+		    dr != NULL && dr->symkey_algo != NULL &&
+		    strstr(dr->symkey_algo, ".PGPCFB") != NULL)
+			res->status = PGP_E_NO_MDC;
 		err_set(error_r, "%s", pgp_strerror("decrypt", e));
 		goto out;
 	}

@@ -47,7 +47,8 @@ enum pw_mode {
 
 struct pgp_keyring {
 	char *home;
-	int lockfd;
+	int lockfd;		/* postern.lock: readers shared, writers excl. */
+	int turnfd;		/* postern.turn: writer-preference turnstile */
 	int locked;
 	char *pw[PGP_MAX_PW];	/* [0] keyring passphrase (may be NULL) */
 	size_t npw;
@@ -164,6 +165,7 @@ pgp_keyring_open(struct pgp_keyring **kr_r, const char *home,
 		goto out;
 	}
 	kr->lockfd = -1;
+	kr->turnfd = -1;
 	if (passphrase != NULL) {
 		if ((kr->pw[0] = strdup(passphrase)) == NULL) {
 			err_set(error_r, "out of memory");
@@ -174,6 +176,13 @@ pgp_keyring_open(struct pgp_keyring **kr_r, const char *home,
 	snprintf(lockpath, sizeof(lockpath), "%s/postern.lock", home);
 	kr->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (kr->lockfd < 0) {
+		err_set(error_r, "cannot open '%s': %s", lockpath,
+		    strerror(errno));
+		goto out;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s/postern.turn", home);
+	kr->turnfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (kr->turnfd < 0) {
 		err_set(error_r, "cannot open '%s': %s", lockpath,
 		    strerror(errno));
 		goto out;
@@ -205,6 +214,8 @@ pgp_keyring_free(struct pgp_keyring **krp)
 		return;
 	if (kr->lockfd >= 0)
 		close(kr->lockfd);
+	if (kr->turnfd >= 0)
+		close(kr->turnfd);
 	for (i = 0; i < PGP_MAX_PW; i++)
 		if (kr->pw[i] != NULL)
 			secret_wipe_free(kr->pw[i], strlen(kr->pw[i]));
@@ -261,27 +272,51 @@ pgp_keyring_stop_agent(const char *home, const char **error_r)
 	return 0;
 }
 
+static int
+flock_wait(int fd, int op, long *waited, const char *home,
+    const char **error_r)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return err_set(error_r, "cannot lock keyring '%s': %s",
+			    home, strerror(errno));
+		if (*waited >= PGP_LOCK_TIMEOUT_MS)
+			return err_set(error_r, "timeout waiting for the "
+			    "keyring lock of '%s'", home);
+		nanosleep(&ts, NULL);
+		*waited += 1;
+	}
+}
+
+/*
+ * Linux flock lets new shared lockers overtake a waiting exclusive one,
+ * so a stream of readers would starve writers.  A turnstile fixes that:
+ * a writer holds postern.turn exclusively while it waits for and holds
+ * postern.lock; readers pass through postern.turn (shared, released at
+ * once) before taking postern.lock shared, so they queue behind a
+ * waiting writer.
+ */
 int
 pgp_keyring_lock(struct pgp_keyring *kr, int exclusive, const char **error_r)
 {
-	struct timespec ts = { 0, 2 * 1000 * 1000 };
 	long waited = 0;
 
 	if (kr->locked)
 		return err_set(error_r, "keyring lock already held");
-	for (;;) {
-		if (flock(kr->lockfd, (exclusive ? LOCK_EX : LOCK_SH) |
-		    LOCK_NB) == 0)
-			break;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return err_set(error_r, "cannot lock keyring '%s': %s",
-			    kr->home, strerror(errno));
-		if (waited >= PGP_LOCK_TIMEOUT_MS)
-			return err_set(error_r, "timeout waiting for the "
-			    "keyring lock of '%s'", kr->home);
-		nanosleep(&ts, NULL);
-		waited += 2;
+	if (flock_wait(kr->turnfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
+	    kr->home, error_r) < 0)
+		return -1;
+	if (flock_wait(kr->lockfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
+	    kr->home, error_r) < 0) {
+		flock(kr->turnfd, LOCK_UN);
+		return -1;
 	}
+	if (!exclusive)
+		flock(kr->turnfd, LOCK_UN);
 	kr->locked = exclusive ? 2 : 1;
 	kr->calls = 0;
 	kr->mode = PW_NORMAL;
@@ -294,6 +329,8 @@ pgp_keyring_unlock(struct pgp_keyring *kr)
 	if (!kr->locked)
 		return;
 	flock(kr->lockfd, LOCK_UN);
+	if (kr->locked == 2)
+		flock(kr->turnfd, LOCK_UN);
 	kr->locked = 0;
 	kr->mode = PW_NORMAL;
 }

@@ -31,7 +31,9 @@
  * sign, verify, list, export), exclusive for writers (import, delete,
  * generate, trust-independent key edits, gpg.conf rewrites).  flock is
  * per open file description, so each struct pgp_keyring opens its own
- * and threads use one struct each.  The lock is held only for the
+ * and threads use one struct each.  A turnstile file (postern.turn)
+ * gives writers preference: Linux flock lets new readers overtake a
+ * waiting writer, which starved imports under load.  The lock is held only for the
  * duration of one operation; a lock wait is bounded by
  * PGP_LOCK_TIMEOUT_MS, then the operation fails (callers tempfail).
  *

@@ -143,7 +143,7 @@ START_TEST(readers_during_writes)
 		pids[i] = fork();
 		ck_assert_int_ge(pids[i], 0);
 		if (pids[i] == 0)
-			_exit(i == READERS ? writer(home, blob, bloblen) :
+			tu_child_exit(i == READERS ? writer(home, blob, bloblen) :
 			    reader(home, fpr, ct.data, ct.len, sig.data,
 			    sig.len, msg));
 	}

@@ -654,7 +654,7 @@ START_TEST(concurrent_writers)
 			int r, fails = 0;
 
 			if (store_open(&mine, db, 20000, 0, &error) < 0)
-				_exit(2);
+				tu_child_exit(2);
 			for (r = 0; r < ROUNDS; r++) {
 				snprintf(addr, sizeof(addr), "u%d-%d@w%d.org",
 				    r, i, i);
@@ -669,7 +669,7 @@ START_TEST(concurrent_writers)
 				    addr + strlen(addr) - 6, &error) < 0;
 			}
 			store_free(&mine);
-			_exit(fails == 0 ? 0 : 1);
+			tu_child_exit(fails == 0 ? 0 : 1);
 		}
 	}
 	for (i = 0; i < WRITERS; i++) {

@@ -158,6 +158,11 @@ run 0 set server-secret "$sentinel" --global && hasnt "$out" "$sentinel"
 run 0 get --effective && hasnt "$out" "$sentinel"
 run 0 --json get server-secret && jget 'd[0]["value"]' "(secret)"
 if grep -rq "$sentinel" "$tmp/state"; then fail "secret in plaintext under $tmp/state"; fi
+# from standard input, so it is not in the process list
+echo "$sentinel-2" | "$ctl" -c "$tmp/postern.conf" set server-secret - --global >"$out" 2>"$err" ||
+    fail "set server-secret - from stdin: $(cat "$err")"
+hasnt "$out" "$sentinel"
+if grep -rq "$sentinel" "$tmp/state"; then fail "secret in plaintext under $tmp/state"; fi
 # init keeps a secret that is set
 run 0 init && has "$out" "server-secret: exists"
 

@@ -17,13 +17,38 @@ owner_of(const struct ctl_args *a)
 	return a->level == ADDRESS_LEVEL_GLOBAL ? "" : a->owner;
 }
 
+/*
+ * A secret given as "-" is read from standard input (one line, without
+ * its newline), so it does not show in the process list.  *buf_r is
+ * malloc'd and wiped by the caller.
+ */
+static int
+read_secret(char **buf_r, size_t *cap_r)
+{
+	ssize_t n;
+
+	*buf_r = NULL;
+	*cap_r = 0;
+	n = getline(buf_r, cap_r, stdin);
+	if (n < 0)
+		return ctl_error("cannot read the secret from standard input "
+		    "('-')");
+	if (n > 0 && (*buf_r)[n - 1] == '\n')
+		(*buf_r)[--n] = '\0';
+	if (n > 0 && (*buf_r)[n - 1] == '\r')
+		(*buf_r)[--n] = '\0';
+	return CTL_OK;
+}
+
 static int
 cmd_set(struct ctl *ctl, int argc, char **argv)
 {
 	const struct setting_def *def;
 	struct secret_key *mkey = NULL;
 	struct ctl_args a;
-	const char *error;
+	const char *error, *value;
+	char *line = NULL;
+	size_t cap = 0;
 	int rc;
 
 	if ((rc = ctl_args_parse(argc, argv, 1, CTL_ARGS_LEVEL, &a)) !=
@@ -49,9 +74,15 @@ cmd_set(struct ctl *ctl, int argc, char **argv)
 	}
 	if (def->type == SETTING_SECRET && (mkey = ctl_mkey(ctl)) == NULL)
 		goto out;
+	value = a.pos[1];
+	if (def->type == SETTING_SECRET && strcmp(value, "-") == 0) {
+		if (read_secret(&line, &cap) != CTL_OK)
+			goto out;
+		value = line;
+	}
 	if (ctl_store(ctl) == NULL)
 		goto out;
-	if (settings_set(ctl->st, mkey, a.level, a.owner, a.pos[0], a.pos[1],
+	if (settings_set(ctl->st, mkey, a.level, a.owner, a.pos[0], value,
 	    &error) < 0) {
 		ctl_error("%s", error);
 		goto out;
@@ -71,6 +102,10 @@ cmd_set(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = CTL_OK;
 out:
+	if (line != NULL) {
+		memset(line, 0, cap);
+		free(line);
+	}
 	free(a.pos);
 	return rc;
 }

@@ -158,8 +158,28 @@ run 0 set server-secret "$sentinel" --global && hasnt "$out" "$sentinel"
 run 0 get --effective && hasnt "$out" "$sentinel"
 run 0 --json get server-secret && jget 'd[0]["value"]' "(secret)"
 if grep -rq "$sentinel" "$tmp/state"; then fail "secret in plaintext under $tmp/state"; fi
+# from standard input, so it is not in the process list
+echo "$sentinel-2" | "$ctl" -c "$tmp/postern.conf" set server-secret - --global >"$out" 2>"$err" ||
+    fail "set server-secret - from stdin: $(cat "$err")"
+hasnt "$out" "$sentinel"
+if grep -rq "$sentinel" "$tmp/state"; then fail "secret in plaintext under $tmp/state"; fi
 # init keeps a secret that is set
 run 0 init && has "$out" "server-secret: exists"
+
+# --- two posternctl processes writing at once both succeed ----------------
+writer() {
+	local i
+	for i in $(seq 1 15); do
+		"$ctl" -c "$tmp/postern.conf" set encrypt-mode force --global >/dev/null || return 1
+		"$ctl" -c "$tmp/postern.conf" set locality internal --user "w$1-$i@par.example" >/dev/null || return 1
+	done
+}
+writer 1 & p1=$!
+writer 2 & p2=$!
+wait $p1 || fail "concurrent writer 1 failed"
+wait $p2 || fail "concurrent writer 2 failed"
+run 0 user list --domain par.example && [ "$(grep -c '@par.example' "$out")" -eq 30 ] ||
+    fail "want 30 users from the concurrent writers, got: $(cat "$out")"
 
 # --- registry and its page -------------------------------------------------
 run 0 settings list && has "$out" "^locality +enum +external +internal\|external +all +both "

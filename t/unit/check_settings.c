@@ -71,6 +71,11 @@ START_TEST(registry_sane)
 		for (j = i + 1; j < n; j++)
 			ck_assert_msg(strcmp(d->name, settings_at(j)->name)
 			    != 0, "name '%s' twice", d->name);
+		ck_assert_msg(d->type != SETTING_STRING || d->values == NULL ||
+		    strcmp(d->values, "address") == 0 ||
+		    strcmp(d->values, "header-trigger") == 0 ||
+		    strcmp(d->values, "subject-filter") == 0,
+		    "'%s': unknown string format '%s'", d->name, d->values);
 		ck_assert_msg(settings_check(d, d->def, &error) == 0,
 		    "default of '%s' invalid: %s", d->name, error);
 		ck_assert_msg(d->doc != NULL && d->doc[0] != '\0' &&
@@ -636,7 +641,7 @@ END_TEST
 /* --- concurrency ---------------------------------------------------- */
 
 #define WRITERS 2
-#define ROUNDS 60
+#define ROUNDS 200
 
 START_TEST(concurrent_writers)
 {

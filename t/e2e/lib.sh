@@ -31,7 +31,8 @@
 #   E2E_FILTER_FLAGS      pipe(8) flags (default Rq)
 #   E2E_FILTER_MAXPROC    pipe(8) process limit (default 4)
 #   E2E_SINK_USER         user smtp-sink runs as (default nobody)
-#   E2E_MAIN_EXTRA        extra main.cf lines appended verbatim
+#   E2E_MAIN_EXTRA        main.cf settings, one "name = value" a line,
+#                         applied with postconf -e (they replace defaults)
 #   E2E_KEEP=1            keep E2E_DIR after e2e_cleanup
 #   E2E_TIMEOUT           default wait in seconds (default 30)
 # Functions: e2e_require, pf_init, pf_start, pf_stop, pf_postfix, pf_queue_empty,
@@ -77,8 +78,8 @@ e2e_port_free() {
 
 # e2e_pick_port [EXCLUDE...]: print a free random port not in EXCLUDE.
 e2e_pick_port() {
-	local p x i ok
-	for i in $(seq 200); do
+	local p x _ ok
+	for _ in $(seq 200); do
 		p=$((20000 + RANDOM % 20000))
 		ok=1
 		for x in "$@"; do [ "$p" = "$x" ] && ok=0; done
@@ -90,8 +91,8 @@ e2e_pick_port() {
 
 # e2e_wait_port PORT TIMEOUT: wait until something listens on PORT.
 e2e_wait_port() {
-	local i n=$(($2 * 10))
-	for i in $(seq "$n"); do
+	local _ n=$(($2 * 10))
+	for _ in $(seq "$n"); do
 		e2e_port_free "$1" || return 0
 		sleep 0.1
 	done
@@ -173,7 +174,7 @@ pf_init() {
 	chmod 755 "$E2E_DIR"
 	E2E_SINK_DIR=$E2E_DIR/sink
 	E2E_MAILLOG=$E2E_DIR/maillog
-	rm -rf "$E2E_DIR/etc" "$E2E_DIR/spool" "$E2E_DIR/data"
+	rm -rf "${E2E_DIR:?}/etc" "${E2E_DIR:?}/spool" "${E2E_DIR:?}/data"
 	mkdir -p "$E2E_DIR/etc" "$E2E_SINK_DIR"
 	pf_mkqueue
 	chown "$E2E_SINK_USER" "$E2E_SINK_DIR"
@@ -222,7 +223,6 @@ non_smtpd_milters =
 milter_default_action = $E2E_MILTER_DEFAULT_ACTION
 EOF
 	fi
-	[ -n "${E2E_MAIN_EXTRA:-}" ] && printf '%s\n' "$E2E_MAIN_EXTRA" >> "$etc/main.cf"
 
 	{
 		echo "# made by t/e2e/lib.sh: every service chroot n"
@@ -279,6 +279,15 @@ EOF
 	# being edited), for up to 2 s; files written now would cost that delay
 	# in every postfix/postconf run, so date them back.
 	touch -d '-10 seconds' "$etc/main.cf" "$etc/master.cf"
+	if [ -n "${E2E_MAIN_EXTRA:-}" ]; then
+		local extra=() line
+		while IFS= read -r line; do
+			case "$line" in ''|'#'*) continue ;; esac
+			extra+=("$line")
+		done <<< "$E2E_MAIN_EXTRA"
+		postconf -c "$etc" -e "${extra[@]}" || return 1
+		touch -d '-10 seconds' "$etc/main.cf"
+	fi
 	e2e_save_env
 }
 
@@ -323,11 +332,11 @@ pf_group_alive() {
 # every 50 ms instead of sleeping whole seconds, and waits until the
 # master's whole process group is gone (10 s at most, then SIGKILL).
 pf_stop() {
-	local pid i
+	local pid _
 	[ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR/etc" ] || return 0
 	pid=$(e2e_master_pid) || { E2E_PF_STARTED=0; return 0; }
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		pf_group_alive "$pid" || break
 		sleep 0.05
 	done
@@ -365,7 +374,8 @@ sink_start() {
 	[ "${1:-}" = nodump ] && dump=()
 	e2e_spawn smtp-sink -u "$E2E_SINK_USER" "${dump[@]}" \
 	    "127.0.0.1:$E2E_SINK_PORT" 256
-	E2E_SINK_PID=$E2E_LAST_PID
+	E2E_SINK_PID=$E2E_LAST_PID    # for tests that stop the sink
+	export E2E_SINK_PID
 	if ! e2e_wait_port "$E2E_SINK_PORT" 10; then
 		e2e_log "smtp-sink does not listen on 127.0.0.1:$E2E_SINK_PORT"
 		return 1
@@ -392,6 +402,7 @@ e2e_mail_count() {
 # e2e_fail_log MSG: print MSG, the queue and the tail of the maillog.
 e2e_fail_log() {
 	e2e_log "$*"
+	E2E_LOG_SHOWN=1
 	if [ -n "${E2E_DIR:-}" ]; then
 		e2e_log "captured: $(e2e_mail_count) file(s) in $E2E_SINK_DIR"
 		if [ -d "$E2E_DIR/spool/pid" ] && e2e_master_pid >/dev/null; then
@@ -402,9 +413,14 @@ e2e_fail_log() {
 	fi
 }
 
-# e2e_fail MSG: e2e_fail_log and exit 1 (the EXIT trap cleans up).
+# e2e_fail MSG: e2e_fail_log (unless a failed wait just printed the log
+# tail) and exit 1 (the EXIT trap cleans up).
 e2e_fail() {
-	e2e_fail_log "FAIL: $*"
+	if [ "${E2E_LOG_SHOWN:-0}" = 1 ]; then
+		e2e_log "FAIL: $*"    # the log tail was just printed
+	else
+		e2e_fail_log "FAIL: $*"
+	fi
 	exit 1
 }
 
@@ -412,8 +428,8 @@ e2e_fail() {
 # and the queue is empty (every delivery finished, so every capture file
 # is complete).  Fails with the queue and log tail after TIMEOUT seconds.
 e2e_wait_mail() {
-	local n=$1 t=${2:-$E2E_TIMEOUT} i
-	for i in $(seq $((t * 10))); do
+	local n=$1 t=${2:-$E2E_TIMEOUT} _
+	for _ in $(seq $((t * 10))); do
 		if [ "$(e2e_mail_count)" -ge "$n" ] && pf_queue_empty; then
 			return 0
 		fi
@@ -434,9 +450,9 @@ e2e_alive() {
 # e2e_stop_pids: TERM every spawned process, wait up to 10 s (a libmilter
 # program needs about 5 s to leave), then KILL what is left.
 e2e_stop_pids() {
-	local p i alive
+	local p _ alive
 	for p in $E2E_PIDS; do kill "$p" 2>/dev/null || true; done
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		alive=0
 		for p in $E2E_PIDS; do e2e_alive "$p" && alive=1; done
 		[ "$alive" = 0 ] && break
@@ -457,7 +473,7 @@ e2e_cleanup() {
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		e2e_log "kept $E2E_DIR"
 	elif [ "$E2E_DIR_CREATED" = 1 ]; then
-		rm -rf "$E2E_DIR"
+		case "$E2E_DIR" in /tmp/postern-e2e.*) rm -rf "$E2E_DIR" ;; esac
 	fi
 	E2E_DIR=
 	return "$rc"

@@ -55,7 +55,7 @@ e2e_send --from carol@src.test --to dave@dest.test,erin@dest.test \
 e2e_wait_mail 2 || e2e_fail "message 2 not delivered"
 n=$(e2e_mail_count)
 [ "$n" -eq 2 ] || e2e_fail "captured $n files, want 2"
-f=$(grep -l "^Subject: second $tag" $(e2e_mail_files)) ||
+f=$(e2e_mail_files | xargs grep -l "^Subject: second $tag") ||
     e2e_fail "no capture file holds message 2"
 want '^X-Rcpt-Args: <dave@dest\.test>' "first recipient of message 2"
 want '^X-Rcpt-Args: <erin@dest\.test>' "second recipient of message 2"

@@ -19,6 +19,7 @@ pf_start
 bench_pf_rate 20 4096 60 >/dev/null
 
 for spec in "4k 4096 ${BENCH_N4K:-300}" "100k 102400 ${BENCH_N100K:-100}"; do
+	# shellcheck disable=SC2086 # split "name bytes count"
 	set -- $spec
 	raw=$(bench_raw_rate "$E2E_SINK_PORT" "$3" "$2")
 	pf=$(bench_pf_rate "$3" "$2")

@@ -44,13 +44,13 @@ bench_sent_count() {
 }
 
 bench_pf_rate() {
-	local n=$1 size=$2 tmo=${3:-300} base want t0 t1 i
+	local n=$1 size=$2 tmo=${3:-300} base want t0 t1 _
 	base=$(bench_sent_count)
 	want=$((base + n))
 	t0=$(bench_now)
 	bench_source "$E2E_SMTP_PORT" "$n" "$size" ||
 	    { e2e_fail_log "smtp-source to :$E2E_SMTP_PORT failed"; return 1; }
-	for i in $(seq $((tmo * 20))); do
+	for _ in $(seq $((tmo * 20))); do
 		[ "$(bench_sent_count)" -ge "$want" ] && break
 		sleep 0.05
 	done

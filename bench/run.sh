@@ -12,7 +12,7 @@
 # Benchmarks use loopback only and bounded message counts; the machine may
 # be shared, so numbers are noisy: compare ratios taken in the same run.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 O=${O:-build}
 export O POSTERN_TOP=$PWD
 mkdir -p "$O/bench"

@@ -28,9 +28,10 @@ O=${O:-build}
 DEMO=${POSTERN_DEMO_DIR:-/tmp/postern-demo}
 CONF=$DEMO/postern.conf
 PFDIR=$DEMO/postfix
-CTL=$TOP/$O/bin/posternctl
-MILTER=$TOP/$O/bin/postern-milter
-ENCRYPT=$TOP/$O/bin/postern-encrypt
+case "$O" in /*) BIN=$O/bin ;; *) BIN=$TOP/$O/bin ;; esac
+CTL=$BIN/posternctl
+MILTER=$BIN/postern-milter
+ENCRYPT=$BIN/postern-encrypt
 E2E_NO_TRAP=1
 . t/e2e/lib.sh
 
@@ -46,6 +47,13 @@ demo_stop() {
 		return 0
 	fi
 	pf_stop
+	# only the demo's own daemons, in case a pid was reused since
+	local p keep=
+	for p in $E2E_PIDS; do
+		tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
+		    grep -Eq 'smtp-sink|postern-' && keep="$keep $p"
+	done
+	E2E_PIDS=$keep
 	e2e_stop_pids
 	e2e_save_env
 	say "demo: stopped (state and delivered mail kept in $DEMO)"
@@ -86,7 +94,7 @@ demo_start() {
 		say "demo: already running; restarting"
 		demo_stop
 	fi
-	mkdir -p "$DEMO" "$DEMO/state"
+	mkdir -p "$DEMO"
 	chmod 755 "$DEMO"
 	rm -rf "$PFDIR/sink"
 

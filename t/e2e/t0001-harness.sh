@@ -4,12 +4,14 @@
 # headers (From, Subject, a custom X- header, Received from 127.0.0.1), the
 # body lines, and that the maillog shows status=sent to the sink.  A second
 # message checks that two deliveries give two separate capture files and
-# that a dot-stuffed line survives.
+# that a dot-stuffed line survives.  Cleanup must stop every process, free
+# the ports, remove the temp dir and leave /etc/postfix unchanged.
 set -eu
 cd "$(dirname "$0")/../.."
 . t/e2e/lib.sh
 
 e2e_require postfix postconf postqueue smtp-sink swaks script ss
+etc_before=$(find /etc/postfix -printf '%p %s %T@ %m\n' 2>/dev/null | sort | md5sum)
 pf_init
 sink_start
 pf_start
@@ -55,11 +57,22 @@ e2e_send --from carol@src.test --to dave@dest.test,erin@dest.test \
 e2e_wait_mail 2 || e2e_fail "message 2 not delivered"
 n=$(e2e_mail_count)
 [ "$n" -eq 2 ] || e2e_fail "captured $n files, want 2"
-f=$(grep -l "^Subject: second $tag" $(e2e_mail_files)) ||
+f=$(e2e_mail_files | xargs grep -l "^Subject: second $tag") ||
     e2e_fail "no capture file holds message 2"
 want '^X-Rcpt-Args: <dave@dest\.test>' "first recipient of message 2"
 want '^X-Rcpt-Args: <erin@dest\.test>' "second recipient of message 2"
 if grep -q "first body line" "$f"; then
 	e2e_fail "message 2 file also holds message 1"
 fi
-echo "t0001: ok ($E2E_SMTP_PORT -> sink $E2E_SINK_PORT)"
+# cleanup stops everything and leaves /etc/postfix alone
+ports="$E2E_SMTP_PORT $E2E_REINJECT_PORT $E2E_SINK_PORT" dir=$E2E_DIR
+master=$(e2e_master_pid) || e2e_fail "no master pid"
+e2e_cleanup
+pf_group_alive "$master" && e2e_fail "Postfix master $master still runs after cleanup"
+for p in $ports; do
+	e2e_port_free "$p" || e2e_fail "port $p still listens after cleanup"
+done
+[ ! -e "$dir" ] || e2e_fail "cleanup left $dir"
+etc_after=$(find /etc/postfix -printf '%p %s %T@ %m\n' 2>/dev/null | sort | md5sum)
+[ "$etc_before" = "$etc_after" ] || e2e_fail "/etc/postfix changed"
+echo "t0001: ok (ports $ports)"

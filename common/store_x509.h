@@ -113,4 +113,8 @@ int store_x509_sel_list(struct store *st, const char *level,
 int store_x509_sel_delete_thumb(struct store *st, const char *thumb,
     const char **error_r);
 
+/* For the index test: EXPLAIN QUERY PLAN of the email lookup. */
+int store_x509_explain_email(struct store *st, char *buf, size_t bufsz,
+    const char **error_r);
+
 #endif

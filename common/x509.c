@@ -546,11 +546,7 @@ parse_certs(const unsigned char *data, size_t len, STACK_OF(X509) *out,
 				    ossl_err("bad PEM PKCS#7"));
 				goto out;
 			}
-		} else if (strstr(name, "PRIVATE KEY") != NULL) {
-			err_set(error_r, "private key in certificate input: "
-			    "import keys as PKCS#12");
-			goto out;
-		}
+		}	/* anything else (keys, CRLs) is skipped */
 		OPENSSL_free(name);
 		OPENSSL_free(hdr);
 		OPENSSL_free(der);

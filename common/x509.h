@@ -190,8 +190,8 @@ const char *x509_name_short(const X509_NAME *name, char *buf, size_t bufsz);
 
 /*
  * Certificates in PEM (any number), DER or PKCS#7 (.p7b, PEM or DER) into
- * the given store.  Private keys in PEM input are refused (use PKCS#12).
- * An input with no certificate is an error.
+ * the given store.  Other PEM blocks (private keys, CRLs) are skipped:
+ * keys are imported as PKCS#12.  An input with no certificate is an error.
  */
 int x509_import_certs(struct x509_ks *ks, enum x509_where where,
     const unsigned char *data, size_t len, struct x509_import_result *res,

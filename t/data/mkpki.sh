@@ -23,7 +23,8 @@
 #   inter-bad.crl       revokes "badcrl", signature broken (DER)
 #   alice.p12           alice + chain, password "secret" (AES)
 #   alice-legacy.p12    the same with -legacy (RC2/3DES), password "secret"
-#   chain.p7b           root + inter as PKCS#7
+#   chain.p7b           root + inter as PKCS#7 (DER)
+#   alice.der           alice.crt as DER
 set -eu
 D=${1:?usage: mkpki.sh DIR}
 mkdir -p "$D"
@@ -162,4 +163,5 @@ o pkcs12 -export -in ec.crt -inkey ec.key -passout pass:secret -out ec.p12
 o pkcs12 -export -in signonly.crt -inkey signonly.key -passout pass:secret \
     -out signonly.p12
 o crl2pkcs7 -nocrl -certfile chain.pem -outform DER -out chain.p7b
+o x509 -in alice.crt -outform DER -out alice.der
 echo ok > done

@@ -7,6 +7,7 @@
 #   root.crt            Test Root (self-signed)
 #   inter.crt           Test Intermediate (root)
 #   black-ca.crt        Blacklisted CA (root)  - tests put it on the CTL
+#   revoked-ca.crt      Revoked CA (root), revoked in root.crl
 #   <name>.crt/.key     end entities, issued by inter unless said:
 #     alice             alice@example.com, RSA, KU sig+keyEnc, EKU email
 #     alice2            alice@example.com, later notBefore (freshest)
@@ -17,9 +18,11 @@
 #     signonly          KU digitalSignature only
 #     serveronly        EKU serverAuth only
 #     eve               issued by black-ca
+#     victim            issued by revoked-ca
 #     ec                EC P-256, KU digitalSignature+keyAgreement
 #     orphan            self-signed, no path
 #   inter.crl           revokes "revoked" (PEM)
+#   root.crl            revokes revoked-ca (PEM)
 #   inter-bad.crl       revokes "badcrl", signature broken (DER)
 #   alice.p12           alice + chain, password "secret" (AES)
 #   alice-legacy.p12    the same with -legacy (RC2/3DES), password "secret"
@@ -103,13 +106,15 @@ o ca -batch -selfsign -config root.cnf -keyfile root.key -extensions v3_ca \
     -startdate 20200101000000Z -enddate 20400101000000Z -notext \
     -in root.csr -out root.crt
 
-for c in inter black-ca; do
-	key $c
-	issue root $c "/CN=$( [ $c = inter ] && echo Test Intermediate || echo Blacklisted CA)/O=Postern Test" \
-	    v3_ca 20200101000000Z 20390101000000Z
+for c in inter:Test_Intermediate black-ca:Blacklisted_CA \
+    revoked-ca:Revoked_CA; do
+	n=${c%%:*}
+	cn=$(echo "${c#*:}" | tr _ ' ')
+	key $n
+	issue root $n "/CN=$cn/O=Postern Test" v3_ca 20200101000000Z \
+	    20390101000000Z
+	ca_init $n
 done
-ca_init inter
-ca_init black-ca
 # the -keyfile/-cert of each CA
 ica() { c=$1; shift; o ca -batch -config $c.cnf -keyfile $c.key -cert $c.crt "$@"; }
 ee() {	# ee CA NAME EMAIL EXT START END
@@ -127,6 +132,7 @@ ee inter badcrl badcrl@example.com ee 20240101000000Z 20300101000000Z
 ee inter signonly signonly@example.com signonly 20240101000000Z 20300101000000Z
 ee inter serveronly server@example.com serveronly 20240101000000Z 20300101000000Z
 ee black-ca eve eve@example.com ee 20240101000000Z 20300101000000Z
+ee revoked-ca victim victim@example.com ee 20240101000000Z 20300101000000Z
 o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key
 ee inter ec ec@example.com ec 20240101000000Z 20300101000000Z
 key orphan
@@ -151,6 +157,12 @@ b[-1] ^= 0x55
 open(sys.argv[2], 'wb').write(bytes(b))
 PY
 cp inter.db/index.clean inter.db/index.txt
+# the root revokes Revoked CA
+o ca -batch -config root.cnf -keyfile root.key -cert root.crt \
+    -revoke revoked-ca.crt
+o ca -batch -config root.cnf -keyfile root.key -cert root.crt -gencrl \
+    -crl_lastupdate 20260101000000Z -crl_nextupdate 20300101000000Z \
+    -out root.crl
 
 cat inter.crt root.crt > chain.pem
 o pkcs12 -export -in alice.crt -inkey alice.key -certfile chain.pem \

@@ -147,7 +147,9 @@ setup_pki(void)
 	imp(X509KS_ROOTS, "root.crt");
 	imp(X509KS_CERTS, "inter.crt");
 	imp(X509KS_CERTS, "black-ca.crt");
+	imp(X509KS_CERTS, "revoked-ca.crt");
 	imp_crl("inter.crl");
+	imp_crl("root.crl");
 	imp_crl("inter-bad.crl");
 	thumb_of("black-ca.crt", thumb);
 	ck_assert_int_eq(x509_ctl_set(ks, thumb, X509_CTL_BLACK, 0, &error),
@@ -188,6 +190,8 @@ static const struct verdict_case {
 	{ "eve.crt", X509_USE_ENCRYPT, AT, 0,
 	    "black-listed via Blacklisted CA" },
 	{ "ec.crt", X509_USE_ENCRYPT, AT, 1, "valid" },
+	{ "victim.crt", X509_USE_SIGN, AT, 0,
+	    "issuer Revoked CA revoked by Test Root CRL" },
 	{ "orphan.crt", X509_USE_ENCRYPT, AT, 0, "no path to a trusted root" },
 	{ "inter.crt", X509_USE_PATH, AT, 1, "valid" },
 	/* limits: notBefore of alice2 is 2025-06-01T00:00:00Z, notAfter of

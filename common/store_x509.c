@@ -210,6 +210,32 @@ store_x509_by_subject(struct store *st, int where,
 }
 
 int
+store_x509_thumbs_by_prefix(struct store *st, int where, const char *prefix,
+    char (*out)[129], size_t max, size_t *n_r, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	char hi[160];
+	int rc;
+
+	*n_r = 0;
+	/* prefix <= t < prefix + "G" (after every hex digit): an index range */
+	if (snprintf(hi, sizeof(hi), "%sG", prefix) >= (int)sizeof(hi))
+		return err_set(error_r, "thumbprint too long");
+	if (prep(st, &stmt, error_r, "SELECT DISTINCT thumbprint FROM "
+	    "x509_certs WHERE thumbprint >= ? AND thumbprint < ? AND "
+	    "(? < 0 OR store = ?) ORDER BY thumbprint LIMIT ?", "ttiti",
+	    prefix, hi, (long long)where, wname(where), (long long)max) < 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && *n_r < max)
+		snprintf(out[(*n_r)++], 129, "%s",
+		    (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_sqlerr(st, "cannot read thumbprints", error_r);
+	return 0;
+}
+
+int
 store_x509_keyed_by_serial(struct store *st, const char *serial,
     store_x509_cert_cb *cb, void *arg, const char **error_r)
 {

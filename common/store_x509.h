@@ -49,6 +49,10 @@ int store_x509_all(struct store *st, int where, store_x509_cert_cb *cb,
 int store_x509_by_subject(struct store *st, int where,
     const unsigned char *subject_der, size_t len, store_x509_cert_cb *cb,
     void *arg, const char **error_r);
+/* Thumbprints starting with prefix (uppercase hex), at most max. */
+int store_x509_thumbs_by_prefix(struct store *st, int where,
+    const char *prefix, char (*out)[129], size_t max, size_t *n_r,
+    const char **error_r);
 /* Certificates store, with a key only. */
 int store_x509_keyed_by_serial(struct store *st, const char *serial,
     store_x509_cert_cb *cb, void *arg, const char **error_r);

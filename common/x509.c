@@ -977,7 +977,8 @@ x509_get(struct x509_ks *ks, enum x509_where where, const char *thumb,
 		return -1;
 	if (g.cert == NULL)
 		return 1;
-	if (info_r != NULL && (*info_r = x509_info_from(g.cert, where,
+	if (info_r != NULL && (*info_r = x509_info_from(g.cert,
+	    (enum x509_where)g.where,
 	    g.has_key)) == NULL) {
 		X509_free(g.cert);
 		return err_set(error_r, "out of memory");
@@ -1259,6 +1260,41 @@ out:
 	EVP_PKEY_free(pkey);
 	X509_free(cert);
 	return rc;
+}
+
+int
+x509_thumb_resolve(struct x509_ks *ks, int where, const char *in,
+    char out[X509_THUMB_LEN + 1], const char **error_r)
+{
+	char hex[X509_THUMB_LEN + 1], found[2][129];
+	size_t i, n = 0;
+
+	for (i = 0; in[i] != '\0'; i++) {
+		if (in[i] == ':')
+			continue;
+		if (!isxdigit((unsigned char)in[i]) || n >= X509_THUMB_LEN)
+			return err_set(error_r, "bad thumbprint '%.40s': want "
+			    "the SHA-512 fingerprint in hex", in);
+		hex[n++] = (char)toupper((unsigned char)in[i]);
+	}
+	hex[n] = '\0';
+	if (n == X509_THUMB_LEN) {
+		memcpy(out, hex, sizeof(hex));
+		return 0;
+	}
+	if (n < 8)
+		return err_set(error_r, "thumbprint prefix '%s' too short "
+		    "(at least 8 hex digits)", hex);
+	if (store_x509_thumbs_by_prefix(ks->st, where, hex, found, 2, &n,
+	    error_r) < 0)
+		return -1;
+	if (n == 0)
+		return 1;
+	if (n > 1)
+		return err_set(error_r, "thumbprint prefix '%s' is ambiguous",
+		    hex);
+	memcpy(out, found[0], X509_THUMB_LEN + 1);
+	return 0;
 }
 
 /* Trust list and selections ---------------------------------------------- */

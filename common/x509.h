@@ -226,6 +226,16 @@ int x509_export_pkcs12(struct x509_ks *ks, const char *thumb,
  * Returns 0 found, 1 not found, -1 error. */
 int x509_get(struct x509_ks *ks, enum x509_where where, const char *thumb,
     X509 **cert_r, struct x509_info **info_r, const char **error_r);
+/*
+ * A full thumbprint from what a user typed: hex digits in any case,
+ * colons ignored ("openssl x509 -fingerprint -sha512" output works), a
+ * unique prefix of at least 8 digits is enough.  where -1: both stores.
+ * Returns 0 (out filled), 1 no such certificate, -1 bad or ambiguous.
+ * With a full 128-digit thumbprint nothing is looked up (the CTL may
+ * name certificates that are not stored).
+ */
+int x509_thumb_resolve(struct x509_ks *ks, int where, const char *in,
+    char out[X509_THUMB_LEN + 1], const char **error_r);
 /* Every certificate of a store, or those with an email equal to email
  * (lowercased, index lookup) when email is not NULL; cb stops on non-0. */
 int x509_list(struct x509_ks *ks, enum x509_where where, const char *email,

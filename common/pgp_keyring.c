@@ -45,8 +45,19 @@ enum pw_mode {
 	PW_PASSWD,	/* first the old (import) passphrase, then the new */
 };
 
+#define KEY_CACHE_MAX 32
+
+struct key_cache_ent {
+	char id[PGP_FPR_MAX + 1];
+	int mode;
+	gpgme_key_t key;
+};
+
 struct pgp_keyring {
 	char *home;
+	struct key_cache_ent cache[KEY_CACHE_MAX];
+	size_t ncache;
+	unsigned long long cache_gen;	/* generation the cache is for */
 	int lockfd;		/* postern.lock: readers shared, writers excl. */
 	int turnfd;		/* postern.turn: writer-preference turnstile */
 	int locked;
@@ -204,6 +215,28 @@ out:
 	return rc;
 }
 
+static void
+cache_flush(struct pgp_keyring *kr)
+{
+	size_t i;
+
+	for (i = 0; i < kr->ncache; i++)
+		gpgme_key_unref(kr->cache[i].key);
+	kr->ncache = 0;
+}
+
+/* The keyring generation: a counter in postern.lock that every writer
+ * bumps before it releases the exclusive lock. */
+static unsigned long long
+read_gen(struct pgp_keyring *kr)
+{
+	unsigned long long g = 0;
+
+	if (pread(kr->lockfd, &g, sizeof(g), 0) != (ssize_t)sizeof(g))
+		g = 0;
+	return g;
+}
+
 void
 pgp_keyring_free(struct pgp_keyring **krp)
 {
@@ -212,6 +245,7 @@ pgp_keyring_free(struct pgp_keyring **krp)
 
 	if (kr == NULL)
 		return;
+	cache_flush(kr);
 	if (kr->lockfd >= 0)
 		close(kr->lockfd);
 	if (kr->turnfd >= 0)
@@ -317,6 +351,14 @@ pgp_keyring_lock(struct pgp_keyring *kr, int exclusive, const char **error_r)
 	}
 	if (!exclusive)
 		flock(kr->turnfd, LOCK_UN);
+	{
+		unsigned long long g = read_gen(kr);
+
+		if (g != kr->cache_gen || exclusive) {
+			cache_flush(kr);
+			kr->cache_gen = g;
+		}
+	}
 	kr->locked = exclusive ? 2 : 1;
 	kr->calls = 0;
 	kr->mode = PW_NORMAL;
@@ -328,6 +370,14 @@ pgp_keyring_unlock(struct pgp_keyring *kr)
 {
 	if (!kr->locked)
 		return;
+	if (kr->locked == 2) {
+		/* Whatever the writer did, readers drop their caches. */
+		unsigned long long g = read_gen(kr) + 1;
+
+		if (pwrite(kr->lockfd, &g, sizeof(g), 0) == (ssize_t)sizeof(g))
+			kr->cache_gen = g;
+		cache_flush(kr);
+	}
 	flock(kr->lockfd, LOCK_UN);
 	if (kr->locked == 2)
 		flock(kr->turnfd, LOCK_UN);
@@ -417,6 +467,47 @@ pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
 		return err_set(error_r, "%s", pgp_strerror(err_fmt(
 		    "cannot get key '%s'", fpr), e));
 	}
+	return 0;
+}
+
+int
+pgp_keyring_key(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *id,
+    int mode, gpgme_key_t *key_r, const char **error_r)
+{
+	gpgme_keylist_mode_t old = 0;
+	size_t i;
+	int rc;
+
+	*key_r = NULL;
+	for (i = 0; i < kr->ncache; i++)
+		if (kr->cache[i].mode == mode &&
+		    strcasecmp(kr->cache[i].id, id) == 0) {
+			gpgme_key_ref(kr->cache[i].key);
+			*key_r = kr->cache[i].key;
+			return 0;
+		}
+	if (mode == PGP_KEY_SIGS) {
+		old = gpgme_get_keylist_mode(ctx);
+		gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
+		    GPGME_KEYLIST_MODE_SIGS | GPGME_KEYLIST_MODE_VALIDATE);
+	}
+	rc = pgp_keyring_getkey(ctx, id, mode == PGP_KEY_SECRET, key_r,
+	    error_r);
+	if (mode == PGP_KEY_SIGS)
+		gpgme_set_keylist_mode(ctx, old);
+	if (rc < 0 || !kr->locked || strlen(id) > PGP_FPR_MAX)
+		return rc;
+	if (kr->ncache == KEY_CACHE_MAX) {
+		gpgme_key_unref(kr->cache[0].key);
+		memmove(&kr->cache[0], &kr->cache[1],
+		    (KEY_CACHE_MAX - 1) * sizeof(kr->cache[0]));
+		kr->ncache--;
+	}
+	snprintf(kr->cache[kr->ncache].id, sizeof(kr->cache[0].id), "%s", id);
+	kr->cache[kr->ncache].mode = mode;
+	gpgme_key_ref(*key_r);
+	kr->cache[kr->ncache].key = *key_r;
+	kr->ncache++;
 	return 0;
 }
 

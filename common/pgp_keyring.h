@@ -130,6 +130,20 @@ int pgp_keyring_ctx(struct pgp_keyring *kr, gpgme_ctx_t *ctx_r,
  * for the secret key.  The caller unrefs it. */
 int pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
     gpgme_key_t *key_r, const char **error_r);
+/*
+ * The same through the keyring's key cache (lock held): PGP_KEY_PUBLIC,
+ * PGP_KEY_SECRET, or PGP_KEY_SIGS (public, listed with signatures, for
+ * pgp_keyinfo_from_key()).  Saves one gpg process per lookup.  Every
+ * writer bumps a generation counter kept in postern.lock before it
+ * drops the exclusive lock; a reader whose cache is older flushes it
+ * when it takes the lock, so no process uses a key another one deleted
+ * or revoked through Postern.  (Changes made with the gpg CLI behind
+ * Postern's back are not seen until a Postern writer runs: use
+ * "posternctl pgp sync".)
+ */
+enum pgp_key_mode { PGP_KEY_PUBLIC, PGP_KEY_SECRET, PGP_KEY_SIGS };
+int pgp_keyring_key(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *id,
+    int mode, gpgme_key_t *key_r, const char **error_r);
 /* Fill info from a gpgme key listed with GPGME_KEYLIST_MODE_SIGS. */
 int pgp_keyinfo_from_key(gpgme_key_t key, struct pgp_keyinfo *info,
     const char **error_r);

@@ -608,6 +608,40 @@ START_TEST(uid_rules)
 }
 END_TEST
 
+/* A key cached by one keyring object is dropped when another object
+ * (another process in production) changes the keyring. */
+START_TEST(cache_generation)
+{
+	struct pgp_keyring *other = NULL;
+	const char *msg = "cached\n", *error;
+	struct pgp_result res;
+	struct buf sig;
+
+	buf_init(&sig, 0);
+	ck_assert_int_eq(pgp_sign(kr, alice, PGP_SIG_DETACH, NULL, msg,
+	    strlen(msg), &sig, &error), 0);
+	ck_assert_int_eq(pgp_verify(kr, NULL, sig.data, sig.len, msg,
+	    strlen(msg), NULL, &res, &error), 0);
+	ck_assert_uint_eq(res.nsigs, 1);
+	ck_assert_uint_eq(res.sigs[0].nemails, 1);
+	pgp_result_release(&res);
+	ck_assert_int_eq(pgp_keyring_open(&other, home, PW, &error), 0);
+	ck_assert_int_eq(pgp_keyring_delete(other, alice, &error), 0);
+	pgp_keyring_free(&other);
+	ck_assert_int_eq(pgp_verify(kr, NULL, sig.data, sig.len, msg,
+	    strlen(msg), NULL, &res, &error), 0);
+	ck_assert_uint_eq(res.nsigs, 1);
+	ck_assert_msg(res.sigs[0].status == PGP_SIG_NO_PUBKEY, "got %s",
+	    pgp_sig_status_name(res.sigs[0].status));
+	ck_assert_uint_eq(res.sigs[0].nemails, 0);
+	ck_assert_str_eq(res.sigs[0].primary_fpr, "");
+	pgp_result_release(&res);
+	ck_assert_int_eq(pgp_sign(kr, alice, PGP_SIG_DETACH, NULL, msg,
+	    strlen(msg), &sig, &error), -1);
+	buf_release(&sig);
+}
+END_TEST
+
 Suite *
 pgp_suite(void)
 {
@@ -628,6 +662,7 @@ pgp_suite(void)
 	tcase_add_test(tc, no_key);
 	tcase_add_test(tc, import_export_revoke_delete);
 	tcase_add_test(tc, uid_rules);
+	tcase_add_test(tc, cache_generation);
 	suite_add_tcase(s, tc);
 	return s;
 }

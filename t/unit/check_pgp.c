@@ -49,14 +49,17 @@ have(const char *tool)
 	return sh("command -v %s >/dev/null 2>&1", tool) == 0;
 }
 
+/* Write name in the test's temp dir. */
 static void
-write_bytes(const char *path, const void *p, size_t len)
+write_bytes(const char *name, const void *p, size_t len)
 {
+	char *path = tu_path(tdir, name);
 	FILE *f = fopen(path, "wb");
 
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(p, 1, len, f), len);
 	fclose(f);
+	free(path);
 }
 
 static void
@@ -260,7 +263,7 @@ START_TEST(encrypt_decrypt)
 	    "got %s, want %s", res.cipher, enc_cases[_i].want_cipher);
 	pgp_result_release(&res);
 	/* gpg CLI agrees (with our exported secret key). */
-	write_bytes(tu_path(tdir, "ct"), ct.data, ct.len);
+	write_bytes("ct", ct.data, ct.len);
 	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase %s -d ct > pt 2>/dev/null "
 	    "&& grep -q 'this is secret' pt", tdir, home, PW), 0);
@@ -288,7 +291,7 @@ START_TEST(external_recipient)
 	buf_init(&pt, 0);
 	ck_assert_msg(pgp_encrypt(kr, fprs, 2, alice, &o, msg, strlen(msg),
 	    &ct, &error) == 0, "%s", error);
-	write_bytes(tu_path(tdir, "ct.asc"), ct.data, ct.len);
+	write_bytes("ct.asc", ct.data, ct.len);
 	/* sqop decrypts it with bob's key and verifies alice's signature */
 	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --armor "
 	    "--export %s > alice.cert 2>/dev/null", tdir, home, alice), 0);
@@ -366,8 +369,8 @@ START_TEST(sign_verify)
 		pgp_result_release(&res);
 	}
 	/* gpg CLI and sqop verify it */
-	write_bytes(tu_path(tdir, "sig"), sig.data, sig.len);
-	write_bytes(tu_path(tdir, "msg"), msg, strlen(msg));
+	write_bytes("sig", sig.data, sig.len);
+	write_bytes("msg", msg, strlen(msg));
 	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --export "
 	    "%s > alice.cert && gpg --homedir %s --batch -q --import "
 	    "alice.cert 2>/dev/null", tdir, home, alice, ext), 0);
@@ -590,7 +593,12 @@ START_TEST(uid_rules)
 	    "mallory@example.com 'Fake <ceo@example.org>' 2>/dev/null && "
 	    "gpg --homedir %s --batch -q --armor --export "
 	    "mallory@example.com > mal.asc", tdir, ext, ext, ext, ext), 0);
-	cert = tu_read_file(tu_path(tdir, "mal.asc"), &len);
+	{
+		char *p = tu_path(tdir, "mal.asc");
+
+		cert = tu_read_file(p, &len);
+		free(p);
+	}
 	ck_assert_ptr_nonnull(cert);
 	ck_assert_int_eq(pgp_keyring_import(kr, cert, len, NULL, &fprs, &nf,
 	    &error), 0);

@@ -161,8 +161,8 @@ void pgp_keyinfo_free_array(struct pgp_keyinfo **keys, size_t n);
  * Import public or secret keys (armored or binary), exclusive lock.
  * Secret keys are re-protected with the keyring passphrase, unlocking
  * them with import_passphrase (NULL or "" for unprotected keys); when
- * that fails the whole import fails and the imported secret key is
- * removed again (public parts stay).  fprs_r (may be NULL) gets the
+ * that fails the whole import fails and that key is deleted again, so
+ * no secret key is ever kept under a passphrase Postern does not know.  fprs_r (may be NULL) gets the
  * primary fingerprints seen (imported or unchanged), malloc'd array of
  * malloc'd strings, freed by the caller (pgp_strv_free()).
  */

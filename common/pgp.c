@@ -474,6 +474,7 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 	if (pgp_keyring_lock(kr, 0, error_r) < 0)
 		goto out;
 	locked = 1;
+	pgp_keyring_pubkey_only(kr);
 	e = gpgme_op_decrypt_verify(ctx, din, dout);
 	dr = gpgme_op_decrypt_result(ctx);
 	collect_decrypt(ctx, res);
@@ -499,7 +500,9 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 		case GPG_ERR_BAD_PASSPHRASE:
 		case GPG_ERR_CANCELED:
 		case GPG_ERR_NO_PIN_ENTRY:
-			res->status = PGP_E_BAD_PASSPHRASE;
+			/* password-only (symmetric) message: no key of ours */
+			res->status = res->nrecipients == 0 ? PGP_E_NO_KEY :
+			    PGP_E_BAD_PASSPHRASE;
 			break;
 		case GPG_ERR_NO_DATA:
 			res->status = res->encrypted ? PGP_E_BAD_DATA :
@@ -581,6 +584,7 @@ pgp_verify(struct pgp_keyring *kr, const struct pgp_opts *opts,
 	if (pgp_keyring_lock(kr, 0, error_r) < 0)
 		goto out;
 	locked = 1;
+	pgp_keyring_pubkey_only(kr);
 	e = gpgme_op_verify(ctx, dsig, ddata, dout);
 	if (data == NULL && sink.over) {
 		res->status = PGP_E_TOO_LARGE;

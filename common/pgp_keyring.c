@@ -19,7 +19,6 @@
 #include "pgp_keyring.h"
 #include "secret.h"
 
-#define PGP_MAX_PW 4
 
 static const char gpg_conf_base[] =
     "# written by Postern; trust is Postern's admin flag, not gpg's\n"
@@ -61,9 +60,10 @@ struct pgp_keyring {
 	int lockfd;		/* postern.lock: readers shared, writers excl. */
 	int turnfd;		/* postern.turn: writer-preference turnstile */
 	int locked;
-	char *pw[PGP_MAX_PW];	/* [0] keyring passphrase (may be NULL) */
-	size_t npw;
+	long lock_timeout_ms;
+	char *pw;		/* keyring passphrase (may be NULL) */
 	enum pw_mode mode;
+	int pubkey_only;	/* refuse symmetric passphrase prompts */
 	const char *old_pw;	/* PW_PASSWD */
 	int calls;		/* passphrase requests in this operation */
 };
@@ -177,13 +177,11 @@ pgp_keyring_open(struct pgp_keyring **kr_r, const char *home,
 	}
 	kr->lockfd = -1;
 	kr->turnfd = -1;
-	if (passphrase != NULL) {
-		if ((kr->pw[0] = strdup(passphrase)) == NULL) {
-			err_set(error_r, "out of memory");
-			goto out;
-		}
+	kr->lock_timeout_ms = PGP_LOCK_TIMEOUT_MS;
+	if (passphrase != NULL && (kr->pw = strdup(passphrase)) == NULL) {
+		err_set(error_r, "out of memory");
+		goto out;
 	}
-	kr->npw = 1;
 	snprintf(lockpath, sizeof(lockpath), "%s/postern.lock", home);
 	kr->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (kr->lockfd < 0) {
@@ -241,7 +239,6 @@ void
 pgp_keyring_free(struct pgp_keyring **krp)
 {
 	struct pgp_keyring *kr = *krp;
-	size_t i;
 
 	if (kr == NULL)
 		return;
@@ -250,9 +247,8 @@ pgp_keyring_free(struct pgp_keyring **krp)
 		close(kr->lockfd);
 	if (kr->turnfd >= 0)
 		close(kr->turnfd);
-	for (i = 0; i < PGP_MAX_PW; i++)
-		if (kr->pw[i] != NULL)
-			secret_wipe_free(kr->pw[i], strlen(kr->pw[i]));
+	if (kr->pw != NULL)
+		secret_wipe_free(kr->pw, strlen(kr->pw));
 	free(kr->home);
 	free(kr);
 	*krp = NULL;
@@ -264,16 +260,10 @@ pgp_keyring_home(const struct pgp_keyring *kr)
 	return kr->home;
 }
 
-int
-pgp_keyring_add_passphrase(struct pgp_keyring *kr, const char *pw,
-    const char **error_r)
+void
+pgp_keyring_pubkey_only(struct pgp_keyring *kr)
 {
-	if (kr->npw >= PGP_MAX_PW)
-		return err_set(error_r, "too many passphrases");
-	if ((kr->pw[kr->npw] = strdup(pw)) == NULL)
-		return err_set(error_r, "out of memory");
-	kr->npw++;
-	return 0;
+	kr->pubkey_only = 1;
 }
 
 int
@@ -306,8 +296,14 @@ pgp_keyring_stop_agent(const char *home, const char **error_r)
 	return 0;
 }
 
+void
+pgp_keyring_set_lock_timeout(struct pgp_keyring *kr, long ms)
+{
+	kr->lock_timeout_ms = ms;
+}
+
 static int
-flock_wait(int fd, int op, long *waited, const char *home,
+flock_wait(int fd, int op, long *waited, long timeout, const char *home,
     const char **error_r)
 {
 	struct timespec ts = { 0, 1000 * 1000 };
@@ -318,7 +314,7 @@ flock_wait(int fd, int op, long *waited, const char *home,
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return err_set(error_r, "cannot lock keyring '%s': %s",
 			    home, strerror(errno));
-		if (*waited >= PGP_LOCK_TIMEOUT_MS)
+		if (*waited >= timeout)
 			return err_set(error_r, "timeout waiting for the "
 			    "keyring lock of '%s'", home);
 		nanosleep(&ts, NULL);
@@ -342,10 +338,10 @@ pgp_keyring_lock(struct pgp_keyring *kr, int exclusive, const char **error_r)
 	if (kr->locked)
 		return err_set(error_r, "keyring lock already held");
 	if (flock_wait(kr->turnfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
-	    kr->home, error_r) < 0)
+	    kr->lock_timeout_ms, kr->home, error_r) < 0)
 		return -1;
 	if (flock_wait(kr->lockfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
-	    kr->home, error_r) < 0) {
+	    kr->lock_timeout_ms, kr->home, error_r) < 0) {
 		flock(kr->turnfd, LOCK_UN);
 		return -1;
 	}
@@ -362,6 +358,7 @@ pgp_keyring_lock(struct pgp_keyring *kr, int exclusive, const char **error_r)
 	kr->locked = exclusive ? 2 : 1;
 	kr->calls = 0;
 	kr->mode = PW_NORMAL;
+	kr->pubkey_only = 0;
 	return 0;
 }
 
@@ -386,9 +383,12 @@ pgp_keyring_unlock(struct pgp_keyring *kr)
 }
 
 /*
- * gpg asks through loopback pinentry.  Normal mode: the keyring
- * passphrase first, then each extra one after a bad answer.  Passwd
- * mode: the old passphrase once, then the keyring passphrase.
+ * gpg asks through loopback pinentry, once per secret key (no retry).
+ * Normal mode: the keyring passphrase.  Passwd mode: the old passphrase
+ * once, then the keyring passphrase.  Symmetric prompts (no key, so no
+ * uid hint) are refused in pubkey-only operations: the gateway never
+ * decrypts password-encrypted messages and never offers its passphrase
+ * to them.
  */
 static gpgme_error_t
 passphrase_cb(void *hook, const char *uid_hint, const char *info,
@@ -398,27 +398,14 @@ passphrase_cb(void *hook, const char *uid_hint, const char *info,
 	const char *pw = NULL;
 	int n = kr->calls++;
 
-	(void)uid_hint;
 	(void)info;
-	(void)prev_was_bad;
 	if (kr->mode == PW_PASSWD) {
 		if (n == 0 && kr->old_pw != NULL)
 			pw = kr->old_pw;
 		else
-			pw = kr->pw[0];
-	} else {
-		size_t i = 0, seen = 0;
-
-		/* The n-th non-NULL passphrase. */
-		for (i = 0; i < kr->npw; i++) {
-			if (kr->pw[i] == NULL)
-				continue;
-			if (seen++ == (size_t)n) {
-				pw = kr->pw[i];
-				break;
-			}
-		}
-	}
+			pw = kr->pw;
+	} else if (!(kr->pubkey_only && uid_hint == NULL) && !prev_was_bad)
+		pw = kr->pw;
 	if (pw == NULL)
 		return gpg_error(GPG_ERR_CANCELED);
 	if (gpgme_io_writen(fd, pw, strlen(pw)) < 0 ||
@@ -809,7 +796,7 @@ reprotect(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *fpr,
 	gpgme_error_t e;
 	int rc = -1;
 
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "secret key import needs the "
 		    "keyring passphrase (master key)");
 	if (pgp_keyring_getkey(ctx, fpr, 1, &key, error_r) < 0)
@@ -1007,7 +994,7 @@ pgp_keyring_generate(struct pgp_keyring *kr, const char *uid,
 	} else
 		return err_set(error_r, "unknown key algorithm '%s' (want "
 		    "ed25519 or rsa3072)", algo);
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "key generation needs the keyring "
 		    "passphrase (master key)");
 	if (pgp_keyring_ctx(kr, &ctx, error_r) < 0)
@@ -1115,7 +1102,7 @@ pgp_keyring_revoke(struct pgp_keyring *kr, const char *fpr,
 	gpgme_error_t e;
 	int rc = -1;
 
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "revocation needs the keyring "
 		    "passphrase (master key)");
 	if (pgp_keyring_ctx(kr, &ctx, error_r) < 0)

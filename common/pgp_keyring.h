@@ -20,9 +20,8 @@
  * master key file reveals nothing.  The passphrase has 256 bits of
  * entropy, so gpg-agent.conf sets s2k-count 65536 (the minimum): key
  * stretching adds nothing to a random passphrase and costs 2 s per key.
- * Decryption of a message whose key is protected by another passphrase
- * (a key imported without re-protection) can be given extra passphrases
- * (pgp_keyring_add_passphrase()), tried in order after the keyring one.
+ * The passphrase is only ever offered for a public-key prompt; password
+ * (symmetric) prompts are refused during pgp_decrypt/pgp_verify.
  *
  * Concurrency: feasibility §3 measured that gpg readers fail (no secret
  * key, unusable public key, bad signature) while another process imports
@@ -105,9 +104,9 @@ int pgp_keyring_passphrase(const struct secret_key *mkey, char hex_r[65],
     const char **error_r);
 void pgp_keyring_free(struct pgp_keyring **kr);
 const char *pgp_keyring_home(const struct pgp_keyring *kr);
-/* An extra passphrase tried after the keyring one (copied). */
-int pgp_keyring_add_passphrase(struct pgp_keyring *kr, const char *pw,
-    const char **error_r);
+/* For the operation under the lock held now: refuse symmetric
+ * (password) prompts.  Reset by every pgp_keyring_lock(). */
+void pgp_keyring_pubkey_only(struct pgp_keyring *kr);
 /* Stop the home's gpg-agent (gpgconf --kill); 0 also if none ran. */
 int pgp_keyring_stop_agent(const char *home, const char **error_r);
 
@@ -118,6 +117,8 @@ int pgp_keyring_stop_agent(const char *home, const char **error_r);
 int pgp_keyring_lock(struct pgp_keyring *kr, int exclusive,
     const char **error_r);
 void pgp_keyring_unlock(struct pgp_keyring *kr);
+/* Lock wait bound in ms (default PGP_LOCK_TIMEOUT_MS). */
+void pgp_keyring_set_lock_timeout(struct pgp_keyring *kr, long ms);
 
 /*
  * A new gpgme context on the home: OpenPGP, loopback pinentry, the

@@ -663,6 +663,72 @@ START_TEST(cache_generation)
 }
 END_TEST
 
+/* Injected failures: a writer holding the lock past the timeout, a
+ * keyring opened with the wrong passphrase, a password-only message
+ * (whose password is the keyring passphrase: it must not be offered). */
+START_TEST(failures)
+{
+	const char *fprs[1] = { alice };
+	struct pgp_keyring *other = NULL;
+	struct pgp_result res;
+	struct buf ct, pt;
+	const char *error;
+	char *p, *sym;
+	size_t len;
+
+	buf_init(&ct, 0);
+	buf_init(&pt, 0);
+	ck_assert_int_eq(pgp_encrypt(kr, fprs, 1, NULL, NULL, "secret", 6,
+	    &ct, &error), 0);
+	/* lock held by a writer: bounded wait, internal error, no output */
+	ck_assert_int_eq(pgp_keyring_open(&other, home, PW, &error), 0);
+	ck_assert_int_eq(pgp_keyring_lock(other, 1, &error), 0);
+	pgp_keyring_set_lock_timeout(kr, 50);
+	ck_assert_int_eq(pgp_decrypt(kr, NULL, ct.data, ct.len, &pt, &res,
+	    &error), -1);
+	ck_assert_msg(strstr(error, "timeout") != NULL, "got %s", error);
+	ck_assert_int_eq(res.status, PGP_E_INTERNAL);
+	ck_assert_uint_eq(pt.len, 0);
+	pgp_result_release(&res);
+	ck_assert_int_eq(pgp_sign(kr, alice, PGP_SIG_DETACH, NULL, "x", 1,
+	    &pt, &error), -1);
+	pgp_keyring_unlock(other);
+	pgp_keyring_free(&other);
+	pgp_keyring_set_lock_timeout(kr, PGP_LOCK_TIMEOUT_MS);
+	ck_assert_int_eq(pgp_decrypt(kr, NULL, ct.data, ct.len, &pt, &res,
+	    &error), 0);
+	pgp_result_release(&res);
+	/* wrong keyring passphrase (agent cache flushed first) */
+	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent", home),
+	    0);
+	ck_assert_int_eq(pgp_keyring_open(&other, home, "wrong", &error), 0);
+	ck_assert_int_eq(pgp_decrypt(other, NULL, ct.data, ct.len, &pt, &res,
+	    &error), -1);
+	ck_assert_msg(res.status == PGP_E_BAD_PASSPHRASE, "got %s",
+	    pgp_status_name(res.status));
+	ck_assert_uint_eq(pt.len, 0);
+	pgp_result_release(&res);
+	pgp_keyring_free(&other);
+	/* password-only message, password = our keyring passphrase */
+	ck_assert_int_eq(sh("cd %s && echo 'symmetric secret' | gpg --homedir "
+	    "%s --batch -q --pinentry-mode loopback --passphrase %s "
+	    "--symmetric > sym.gpg", tdir, ext, PW), 0);
+	p = tu_path(tdir, "sym.gpg");
+	sym = tu_read_file(p, &len);
+	free(p);
+	ck_assert_ptr_nonnull(sym);
+	ck_assert_int_eq(pgp_decrypt(kr, NULL, sym, len, &pt, &res, &error),
+	    -1);
+	ck_assert_msg(res.status == PGP_E_NO_KEY, "got %s",
+	    pgp_status_name(res.status));
+	ck_assert_uint_eq(pt.len, 0);
+	pgp_result_release(&res);
+	free(sym);
+	buf_release(&ct);
+	buf_release(&pt);
+}
+END_TEST
+
 Suite *
 pgp_suite(void)
 {
@@ -684,6 +750,7 @@ pgp_suite(void)
 	tcase_add_test(tc, import_export_revoke_delete);
 	tcase_add_test(tc, uid_rules);
 	tcase_add_test(tc, cache_generation);
+	tcase_add_test(tc, failures);
 	suite_add_tcase(s, tc);
 	return s;
 }

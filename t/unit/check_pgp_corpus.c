@@ -374,6 +374,151 @@ START_TEST(tb_key_meta)
 }
 END_TEST
 
+/* --- gnupg test-suite samples ------------------------------------------ */
+
+static char *gs_tdir, *gs_home;
+static struct pgp_keyring *gs_kr;
+
+static void
+gs_setup(void)
+{
+	const char *error;
+	char cmd[4096], *data, *path;
+	size_t len;
+
+	if (tu_corpora() == NULL)
+		return;
+	gs_tdir = tu_tmpdir();
+	gs_home = tu_path(gs_tdir, "g");
+	/* The samples' secret keys are unprotected gpg-agent key files:
+	 * load them into a scratch home with the gpg CLI and export them
+	 * as OpenPGP secret keys, which we import (re-protected). */
+	snprintf(cmd, sizeof(cmd), "set -e; k=%s/gnupg/openpgp/keys; "
+	    "h=%s/s; mkdir -m 700 $h $h/private-keys-v1.d; "
+	    "gpg --homedir $h --batch -q --import "
+	    "$k/ed25519-cv25519-sample-1.asc $k/rsa-rsa-sample-1.asc "
+	    "2>/dev/null; for f in $k/privkeys-agent/*.asc; do "
+	    "gpg --dearmor < $f > $h/private-keys-v1.d/$(basename $f .asc).key;"
+	    " done; gpg --homedir $h --batch --pinentry-mode loopback "
+	    "--passphrase '' --export-secret-keys > %s/sec.gpg; "
+	    "gpgconf --homedir $h --kill gpg-agent", tu_corpora(), gs_tdir,
+	    gs_tdir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(pgp_keyring_open(&gs_kr, gs_home, PW, &error), 0);
+	path = tu_path(gs_tdir, "sec.gpg");
+	data = tu_read_file(path, &len);
+	free(path);
+	ck_assert_ptr_nonnull(data);
+	/* unprotected secret keys: import passphrase "" */
+	ck_assert_msg(pgp_keyring_import(gs_kr, data, len, "", NULL, NULL,
+	    &error) == 0, "%s", error);
+	free(data);
+}
+
+static void
+gs_teardown(void)
+{
+	const char *error;
+
+	if (gs_tdir == NULL)
+		return;
+	pgp_keyring_free(&gs_kr);
+	pgp_keyring_stop_agent(gs_home, &error);
+	free(gs_home);
+	tu_tmpdir_free(&gs_tdir);
+}
+
+#define KEY1 "139563682A020D0A"
+#define KEY2 "AA43F1DCC7FED1B7"
+
+static const struct {
+	const char *file;
+	enum op op;
+	int detached;		/* verify over signed-data-1.txt */
+	int rc;
+	int nsigs;		/* all valid when > 0 */
+	int plain;
+} gs_cases[] = {
+	{ "enc-1-key-1.asc", DEC, 0, 0, 0, 1 },
+	{ "enc-1-key-1.gpg", DEC, 0, 0, 0, 1 },
+	{ "encz0-1-key-1.asc", DEC, 0, 0, 0, 1 },
+	{ "enc-1-key-2.asc", DEC, 0, 0, 0, 1 },
+	{ "enc-2-keys-1.gpg", DEC, 0, 0, 0, 1 },
+	{ "enc-2-keys-hh-1.asc", DEC, 0, 0, 0, 1 },	/* hidden ids */
+	{ "enc-2-keys-hr-1.asc", DEC, 0, 0, 0, 1 },
+	{ "encsig-2-keys-1.asc", DEC, 0, 0, 1, 1 },
+	{ "encsig-2-2-keys-3.gpg", DEC, 0, 0, 2, 1 },
+	{ "enc-sym-cfb-1.asc", DEC, 0, -1, 0, 0 },	/* no passphrase */
+	{ "issue2419.asc", DEC, 0, -1, 0, 0 },
+	{ "signed-1-key-1.asc", VER, 0, 0, 1, 1 },
+	{ "signed-2-keys-1.gpg", VER, 0, 0, 2, 1 },
+	{ "signedz0-1-key-2.gpg", VER, 0, 0, 1, 1 },
+	{ "clearsig-2-keys-1.asc", VER, 0, 0, 2, 1 },
+	{ "sig-1-key-1.sig", VER, 1, 0, 1, 0 },
+	{ "sig-2-keys-2.asc", VER, 1, 0, 2, 0 },
+};
+
+START_TEST(gs_messages)
+{
+	struct pgp_result res;
+	struct buf out;
+	const char *error = "";
+	char rel[256], *data, *text = NULL;
+	size_t len, tlen = 0, i;
+	int rc;
+
+	if (tu_corpora() == NULL)
+		return;
+	snprintf(rel, sizeof(rel), "%s/gnupg/openpgp/samplemsgs/%s",
+	    tu_corpora(), gs_cases[_i].file);
+	data = tu_read_file(rel, &len);
+	ck_assert_msg(data != NULL, "missing %s", rel);
+	buf_init(&out, 0);
+	if (gs_cases[_i].detached) {
+		snprintf(rel, sizeof(rel), "%s/gnupg/openpgp/samplemsgs/"
+		    "signed-data-1.txt", tu_corpora());
+		text = tu_read_file(rel, &tlen);
+		ck_assert_ptr_nonnull(text);
+	}
+	if (gs_cases[_i].op == DEC)
+		rc = pgp_decrypt(gs_kr, NULL, data, len, &out, &res, &error);
+	else
+		rc = pgp_verify(gs_kr, NULL, data, len, text, tlen,
+		    text ? NULL : &out, &res, &error);
+	ck_assert_msg(rc == gs_cases[_i].rc, "%s: got %d (%s, %s), want %d",
+	    gs_cases[_i].file, rc, pgp_status_name(res.status), error,
+	    gs_cases[_i].rc);
+	ck_assert_msg((int)res.nsigs == gs_cases[_i].nsigs,
+	    "%s: got %zu signatures, want %d", gs_cases[_i].file, res.nsigs,
+	    gs_cases[_i].nsigs);
+	for (i = 0; i < res.nsigs; i++) {
+		ck_assert_msg(res.sigs[i].status == PGP_SIG_VALID,
+		    "%s: signature %zu: %s", gs_cases[_i].file, i,
+		    pgp_sig_status_name(res.sigs[i].status));
+		ck_assert_msg(strcmp(res.sigs[i].keyid, KEY1) == 0 ||
+		    strcmp(res.sigs[i].keyid, KEY2) == 0 ||
+		    res.sigs[i].primary_fpr[0] != '\0', "%s: signer %s",
+		    gs_cases[_i].file, res.sigs[i].keyid);
+		ck_assert_uint_eq(res.sigs[i].nemails, 1);
+	}
+	ck_assert_int_eq(out.len > 0, gs_cases[_i].plain);
+	pgp_result_release(&res);
+	/* a detached signature over other data is bad */
+	if (text != NULL) {
+		text[0] ^= 1;
+		ck_assert_int_eq(pgp_verify(gs_kr, NULL, data, len, text, tlen,
+		    NULL, &res, &error), 0);
+		ck_assert_uint_ge(res.nsigs, 1);
+		ck_assert_int_eq(res.sigs[0].status, PGP_SIG_BAD);
+		ck_assert_int_eq(pgp_result_all_valid(&res), 0);
+		pgp_result_release(&res);
+	}
+	buf_release(&out);
+	free(text);
+	free(data);
+}
+END_TEST
+
 Suite *
 pgp_corpus_suite(void)
 {
@@ -393,6 +538,12 @@ pgp_corpus_suite(void)
 	    sizeof(tb_msgs) / sizeof(*tb_msgs));
 	tcase_add_loop_test(tc, tb_key_meta, 0,
 	    sizeof(tb_keys) / sizeof(*tb_keys));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gnupg");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, gs_setup, gs_teardown);
+	tcase_add_loop_test(tc, gs_messages, 0,
+	    sizeof(gs_cases) / sizeof(*gs_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

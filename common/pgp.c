@@ -159,12 +159,13 @@ free_keys(gpgme_key_t *keys, size_t n)
 }
 
 static int
-add_signer(gpgme_ctx_t ctx, const char *fpr, const char **error_r)
+add_signer(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *fpr,
+    const char **error_r)
 {
 	gpgme_key_t key = NULL;
 	gpgme_error_t e;
 
-	if (pgp_keyring_getkey(ctx, fpr, 1, &key, error_r) < 0)
+	if (pgp_keyring_key(kr, ctx, fpr, PGP_KEY_SECRET, &key, error_r) < 0)
 		return -1;
 	e = gpgme_signers_add(ctx, key);
 	gpgme_key_unref(key);
@@ -207,10 +208,10 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 		goto out;
 	locked = 1;
 	for (i = 0; i < nfprs; i++, nk++)
-		if (pgp_keyring_getkey(ctx, fprs[i], 0, &keys[i],
-		    error_r) < 0)
+		if (pgp_keyring_key(kr, ctx, fprs[i], PGP_KEY_PUBLIC,
+		    &keys[i], error_r) < 0)
 			goto out;
-	if (signer_fpr != NULL && add_signer(ctx, signer_fpr, error_r) < 0)
+	if (signer_fpr != NULL && add_signer(kr, ctx, signer_fpr, error_r) < 0)
 		goto out;
 	flags = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO;
 	if (opts != NULL && opts->no_compress)
@@ -295,7 +296,7 @@ pgp_sign(struct pgp_keyring *kr, const char *signer_fpr,
 	if (lock_for(kr, opts, error_r) < 0)
 		goto out;
 	locked = 1;
-	if (add_signer(ctx, signer_fpr, error_r) < 0)
+	if (add_signer(kr, ctx, signer_fpr, error_r) < 0)
 		goto out;
 	e = gpgme_op_sign(ctx, din, dout, gm);
 	sr = gpgme_op_sign_result(ctx);
@@ -351,7 +352,8 @@ map_sig(gpgme_signature_t s)
 }
 
 static int
-collect_sigs(gpgme_ctx_t ctx, struct pgp_result *res, const char **error_r)
+collect_sigs(struct pgp_keyring *kr, gpgme_ctx_t ctx, struct pgp_result *res,
+    const char **error_r)
 {
 	gpgme_verify_result_t vr = gpgme_op_verify_result(ctx);
 	gpgme_signature_t s;
@@ -368,12 +370,11 @@ collect_sigs(gpgme_ctx_t ctx, struct pgp_result *res, const char **error_r)
 		return err_set(error_r, "out of memory");
 	res->nsigs = n;
 	res->signed_ = 1;
-	gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
-	    GPGME_KEYLIST_MODE_SIGS | GPGME_KEYLIST_MODE_VALIDATE);
 	for (s = vr->signatures, i = 0; s != NULL; s = s->next, i++) {
 		struct pgp_sig *ps = &res->sigs[i];
 		const char *h = gpgme_hash_algo_name(s->hash_algo);
 		gpgme_key_t key = NULL;
+		const char *ignored_lookup;
 		size_t fl;
 
 		ps->status = map_sig(s);
@@ -384,8 +385,8 @@ collect_sigs(gpgme_ctx_t ctx, struct pgp_result *res, const char **error_r)
 		ps->keyid[fl >= 16 ? 16 : fl] = '\0';
 		ps->created = s->timestamp;
 		snprintf(ps->hash, sizeof(ps->hash), "%s", h ? h : "");
-		if (ps->fpr[0] == '\0' ||
-		    gpgme_get_key(ctx, ps->fpr, &key, 0) != 0 || key == NULL)
+		if (ps->fpr[0] == '\0' || pgp_keyring_key(kr, ctx, ps->fpr,
+		    PGP_KEY_SIGS, &key, &ignored_lookup) < 0)
 			continue;
 		{
 			struct pgp_keyinfo ki;
@@ -473,6 +474,7 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 	if (pgp_keyring_lock(kr, 0, error_r) < 0)
 		goto out;
 	locked = 1;
+	pgp_keyring_pubkey_only(kr);
 	e = gpgme_op_decrypt_verify(ctx, din, dout);
 	dr = gpgme_op_decrypt_result(ctx);
 	collect_decrypt(ctx, res);
@@ -498,7 +500,9 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 		case GPG_ERR_BAD_PASSPHRASE:
 		case GPG_ERR_CANCELED:
 		case GPG_ERR_NO_PIN_ENTRY:
-			res->status = PGP_E_BAD_PASSPHRASE;
+			/* password-only (symmetric) message: no key of ours */
+			res->status = res->nrecipients == 0 ? PGP_E_NO_KEY :
+			    PGP_E_BAD_PASSPHRASE;
 			break;
 		case GPG_ERR_NO_DATA:
 			res->status = res->encrypted ? PGP_E_BAD_DATA :
@@ -534,7 +538,7 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 		err_set(error_r, "input is not encrypted");
 		goto out;
 	}
-	if (collect_sigs(ctx, res, error_r) < 0)
+	if (collect_sigs(kr, ctx, res, error_r) < 0)
 		goto out;
 	res->status = PGP_E_OK;
 	rc = 0;
@@ -580,6 +584,7 @@ pgp_verify(struct pgp_keyring *kr, const struct pgp_opts *opts,
 	if (pgp_keyring_lock(kr, 0, error_r) < 0)
 		goto out;
 	locked = 1;
+	pgp_keyring_pubkey_only(kr);
 	e = gpgme_op_verify(ctx, dsig, ddata, dout);
 	if (data == NULL && sink.over) {
 		res->status = PGP_E_TOO_LARGE;
@@ -592,7 +597,7 @@ pgp_verify(struct pgp_keyring *kr, const struct pgp_opts *opts,
 		err_set(error_r, "%s", pgp_strerror("verify", e));
 		goto out;
 	}
-	if (collect_sigs(ctx, res, error_r) < 0)
+	if (collect_sigs(kr, ctx, res, error_r) < 0)
 		goto out;
 	res->status = PGP_E_OK;
 	rc = 0;

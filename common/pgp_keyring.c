@@ -19,7 +19,6 @@
 #include "pgp_keyring.h"
 #include "secret.h"
 
-#define PGP_MAX_PW 4
 
 static const char gpg_conf_base[] =
     "# written by Postern; trust is Postern's admin flag, not gpg's\n"
@@ -45,14 +44,26 @@ enum pw_mode {
 	PW_PASSWD,	/* first the old (import) passphrase, then the new */
 };
 
+#define KEY_CACHE_MAX 32
+
+struct key_cache_ent {
+	char id[PGP_FPR_MAX + 1];
+	int mode;
+	gpgme_key_t key;
+};
+
 struct pgp_keyring {
 	char *home;
+	struct key_cache_ent cache[KEY_CACHE_MAX];
+	size_t ncache;
+	unsigned long long cache_gen;	/* generation the cache is for */
 	int lockfd;		/* postern.lock: readers shared, writers excl. */
 	int turnfd;		/* postern.turn: writer-preference turnstile */
 	int locked;
-	char *pw[PGP_MAX_PW];	/* [0] keyring passphrase (may be NULL) */
-	size_t npw;
+	long lock_timeout_ms;
+	char *pw;		/* keyring passphrase (may be NULL) */
 	enum pw_mode mode;
+	int pubkey_only;	/* refuse symmetric passphrase prompts */
 	const char *old_pw;	/* PW_PASSWD */
 	int calls;		/* passphrase requests in this operation */
 };
@@ -166,13 +177,11 @@ pgp_keyring_open(struct pgp_keyring **kr_r, const char *home,
 	}
 	kr->lockfd = -1;
 	kr->turnfd = -1;
-	if (passphrase != NULL) {
-		if ((kr->pw[0] = strdup(passphrase)) == NULL) {
-			err_set(error_r, "out of memory");
-			goto out;
-		}
+	kr->lock_timeout_ms = PGP_LOCK_TIMEOUT_MS;
+	if (passphrase != NULL && (kr->pw = strdup(passphrase)) == NULL) {
+		err_set(error_r, "out of memory");
+		goto out;
 	}
-	kr->npw = 1;
 	snprintf(lockpath, sizeof(lockpath), "%s/postern.lock", home);
 	kr->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (kr->lockfd < 0) {
@@ -204,21 +213,42 @@ out:
 	return rc;
 }
 
+static void
+cache_flush(struct pgp_keyring *kr)
+{
+	size_t i;
+
+	for (i = 0; i < kr->ncache; i++)
+		gpgme_key_unref(kr->cache[i].key);
+	kr->ncache = 0;
+}
+
+/* The keyring generation: a counter in postern.lock that every writer
+ * bumps before it releases the exclusive lock. */
+static unsigned long long
+read_gen(struct pgp_keyring *kr)
+{
+	unsigned long long g = 0;
+
+	if (pread(kr->lockfd, &g, sizeof(g), 0) != (ssize_t)sizeof(g))
+		g = 0;
+	return g;
+}
+
 void
 pgp_keyring_free(struct pgp_keyring **krp)
 {
 	struct pgp_keyring *kr = *krp;
-	size_t i;
 
 	if (kr == NULL)
 		return;
+	cache_flush(kr);
 	if (kr->lockfd >= 0)
 		close(kr->lockfd);
 	if (kr->turnfd >= 0)
 		close(kr->turnfd);
-	for (i = 0; i < PGP_MAX_PW; i++)
-		if (kr->pw[i] != NULL)
-			secret_wipe_free(kr->pw[i], strlen(kr->pw[i]));
+	if (kr->pw != NULL)
+		secret_wipe_free(kr->pw, strlen(kr->pw));
 	free(kr->home);
 	free(kr);
 	*krp = NULL;
@@ -230,16 +260,10 @@ pgp_keyring_home(const struct pgp_keyring *kr)
 	return kr->home;
 }
 
-int
-pgp_keyring_add_passphrase(struct pgp_keyring *kr, const char *pw,
-    const char **error_r)
+void
+pgp_keyring_pubkey_only(struct pgp_keyring *kr)
 {
-	if (kr->npw >= PGP_MAX_PW)
-		return err_set(error_r, "too many passphrases");
-	if ((kr->pw[kr->npw] = strdup(pw)) == NULL)
-		return err_set(error_r, "out of memory");
-	kr->npw++;
-	return 0;
+	kr->pubkey_only = 1;
 }
 
 int
@@ -272,8 +296,14 @@ pgp_keyring_stop_agent(const char *home, const char **error_r)
 	return 0;
 }
 
+void
+pgp_keyring_set_lock_timeout(struct pgp_keyring *kr, long ms)
+{
+	kr->lock_timeout_ms = ms;
+}
+
 static int
-flock_wait(int fd, int op, long *waited, const char *home,
+flock_wait(int fd, int op, long *waited, long timeout, const char *home,
     const char **error_r)
 {
 	struct timespec ts = { 0, 1000 * 1000 };
@@ -284,7 +314,7 @@ flock_wait(int fd, int op, long *waited, const char *home,
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return err_set(error_r, "cannot lock keyring '%s': %s",
 			    home, strerror(errno));
-		if (*waited >= PGP_LOCK_TIMEOUT_MS)
+		if (*waited >= timeout)
 			return err_set(error_r, "timeout waiting for the "
 			    "keyring lock of '%s'", home);
 		nanosleep(&ts, NULL);
@@ -308,18 +338,27 @@ pgp_keyring_lock(struct pgp_keyring *kr, int exclusive, const char **error_r)
 	if (kr->locked)
 		return err_set(error_r, "keyring lock already held");
 	if (flock_wait(kr->turnfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
-	    kr->home, error_r) < 0)
+	    kr->lock_timeout_ms, kr->home, error_r) < 0)
 		return -1;
 	if (flock_wait(kr->lockfd, exclusive ? LOCK_EX : LOCK_SH, &waited,
-	    kr->home, error_r) < 0) {
+	    kr->lock_timeout_ms, kr->home, error_r) < 0) {
 		flock(kr->turnfd, LOCK_UN);
 		return -1;
 	}
 	if (!exclusive)
 		flock(kr->turnfd, LOCK_UN);
+	{
+		unsigned long long g = read_gen(kr);
+
+		if (g != kr->cache_gen || exclusive) {
+			cache_flush(kr);
+			kr->cache_gen = g;
+		}
+	}
 	kr->locked = exclusive ? 2 : 1;
 	kr->calls = 0;
 	kr->mode = PW_NORMAL;
+	kr->pubkey_only = 0;
 	return 0;
 }
 
@@ -328,6 +367,14 @@ pgp_keyring_unlock(struct pgp_keyring *kr)
 {
 	if (!kr->locked)
 		return;
+	if (kr->locked == 2) {
+		/* Whatever the writer did, readers drop their caches. */
+		unsigned long long g = read_gen(kr) + 1;
+
+		if (pwrite(kr->lockfd, &g, sizeof(g), 0) == (ssize_t)sizeof(g))
+			kr->cache_gen = g;
+		cache_flush(kr);
+	}
 	flock(kr->lockfd, LOCK_UN);
 	if (kr->locked == 2)
 		flock(kr->turnfd, LOCK_UN);
@@ -336,9 +383,12 @@ pgp_keyring_unlock(struct pgp_keyring *kr)
 }
 
 /*
- * gpg asks through loopback pinentry.  Normal mode: the keyring
- * passphrase first, then each extra one after a bad answer.  Passwd
- * mode: the old passphrase once, then the keyring passphrase.
+ * gpg asks through loopback pinentry, once per secret key (no retry).
+ * Normal mode: the keyring passphrase.  Passwd mode: the old passphrase
+ * once, then the keyring passphrase.  Symmetric prompts (no key, so no
+ * uid hint) are refused in pubkey-only operations: the gateway never
+ * decrypts password-encrypted messages and never offers its passphrase
+ * to them.
  */
 static gpgme_error_t
 passphrase_cb(void *hook, const char *uid_hint, const char *info,
@@ -348,27 +398,14 @@ passphrase_cb(void *hook, const char *uid_hint, const char *info,
 	const char *pw = NULL;
 	int n = kr->calls++;
 
-	(void)uid_hint;
 	(void)info;
-	(void)prev_was_bad;
 	if (kr->mode == PW_PASSWD) {
 		if (n == 0 && kr->old_pw != NULL)
 			pw = kr->old_pw;
 		else
-			pw = kr->pw[0];
-	} else {
-		size_t i = 0, seen = 0;
-
-		/* The n-th non-NULL passphrase. */
-		for (i = 0; i < kr->npw; i++) {
-			if (kr->pw[i] == NULL)
-				continue;
-			if (seen++ == (size_t)n) {
-				pw = kr->pw[i];
-				break;
-			}
-		}
-	}
+			pw = kr->pw;
+	} else if (!(kr->pubkey_only && uid_hint == NULL) && !prev_was_bad)
+		pw = kr->pw;
 	if (pw == NULL)
 		return gpg_error(GPG_ERR_CANCELED);
 	if (gpgme_io_writen(fd, pw, strlen(pw)) < 0 ||
@@ -417,6 +454,47 @@ pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
 		return err_set(error_r, "%s", pgp_strerror(err_fmt(
 		    "cannot get key '%s'", fpr), e));
 	}
+	return 0;
+}
+
+int
+pgp_keyring_key(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *id,
+    int mode, gpgme_key_t *key_r, const char **error_r)
+{
+	gpgme_keylist_mode_t old = 0;
+	size_t i;
+	int rc;
+
+	*key_r = NULL;
+	for (i = 0; i < kr->ncache; i++)
+		if (kr->cache[i].mode == mode &&
+		    strcasecmp(kr->cache[i].id, id) == 0) {
+			gpgme_key_ref(kr->cache[i].key);
+			*key_r = kr->cache[i].key;
+			return 0;
+		}
+	if (mode == PGP_KEY_SIGS) {
+		old = gpgme_get_keylist_mode(ctx);
+		gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
+		    GPGME_KEYLIST_MODE_SIGS | GPGME_KEYLIST_MODE_VALIDATE);
+	}
+	rc = pgp_keyring_getkey(ctx, id, mode == PGP_KEY_SECRET, key_r,
+	    error_r);
+	if (mode == PGP_KEY_SIGS)
+		gpgme_set_keylist_mode(ctx, old);
+	if (rc < 0 || !kr->locked || strlen(id) > PGP_FPR_MAX)
+		return rc;
+	if (kr->ncache == KEY_CACHE_MAX) {
+		gpgme_key_unref(kr->cache[0].key);
+		memmove(&kr->cache[0], &kr->cache[1],
+		    (KEY_CACHE_MAX - 1) * sizeof(kr->cache[0]));
+		kr->ncache--;
+	}
+	snprintf(kr->cache[kr->ncache].id, sizeof(kr->cache[0].id), "%s", id);
+	kr->cache[kr->ncache].mode = mode;
+	gpgme_key_ref(*key_r);
+	kr->cache[kr->ncache].key = *key_r;
+	kr->ncache++;
 	return 0;
 }
 
@@ -718,7 +796,7 @@ reprotect(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *fpr,
 	gpgme_error_t e;
 	int rc = -1;
 
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "secret key import needs the "
 		    "keyring passphrase (master key)");
 	if (pgp_keyring_getkey(ctx, fpr, 1, &key, error_r) < 0)
@@ -916,7 +994,7 @@ pgp_keyring_generate(struct pgp_keyring *kr, const char *uid,
 	} else
 		return err_set(error_r, "unknown key algorithm '%s' (want "
 		    "ed25519 or rsa3072)", algo);
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "key generation needs the keyring "
 		    "passphrase (master key)");
 	if (pgp_keyring_ctx(kr, &ctx, error_r) < 0)
@@ -1024,7 +1102,7 @@ pgp_keyring_revoke(struct pgp_keyring *kr, const char *fpr,
 	gpgme_error_t e;
 	int rc = -1;
 
-	if (kr->pw[0] == NULL)
+	if (kr->pw == NULL)
 		return err_set(error_r, "revocation needs the keyring "
 		    "passphrase (master key)");
 	if (pgp_keyring_ctx(kr, &ctx, error_r) < 0)

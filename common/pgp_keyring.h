@@ -20,9 +20,8 @@
  * master key file reveals nothing.  The passphrase has 256 bits of
  * entropy, so gpg-agent.conf sets s2k-count 65536 (the minimum): key
  * stretching adds nothing to a random passphrase and costs 2 s per key.
- * Decryption of a message whose key is protected by another passphrase
- * (a key imported without re-protection) can be given extra passphrases
- * (pgp_keyring_add_passphrase()), tried in order after the keyring one.
+ * The passphrase is only ever offered for a public-key prompt; password
+ * (symmetric) prompts are refused during pgp_decrypt/pgp_verify.
  *
  * Concurrency: feasibility §3 measured that gpg readers fail (no secret
  * key, unusable public key, bad signature) while another process imports
@@ -105,9 +104,9 @@ int pgp_keyring_passphrase(const struct secret_key *mkey, char hex_r[65],
     const char **error_r);
 void pgp_keyring_free(struct pgp_keyring **kr);
 const char *pgp_keyring_home(const struct pgp_keyring *kr);
-/* An extra passphrase tried after the keyring one (copied). */
-int pgp_keyring_add_passphrase(struct pgp_keyring *kr, const char *pw,
-    const char **error_r);
+/* For the operation under the lock held now: refuse symmetric
+ * (password) prompts.  Reset by every pgp_keyring_lock(). */
+void pgp_keyring_pubkey_only(struct pgp_keyring *kr);
 /* Stop the home's gpg-agent (gpgconf --kill); 0 also if none ran. */
 int pgp_keyring_stop_agent(const char *home, const char **error_r);
 
@@ -118,6 +117,8 @@ int pgp_keyring_stop_agent(const char *home, const char **error_r);
 int pgp_keyring_lock(struct pgp_keyring *kr, int exclusive,
     const char **error_r);
 void pgp_keyring_unlock(struct pgp_keyring *kr);
+/* Lock wait bound in ms (default PGP_LOCK_TIMEOUT_MS). */
+void pgp_keyring_set_lock_timeout(struct pgp_keyring *kr, long ms);
 
 /*
  * A new gpgme context on the home: OpenPGP, loopback pinentry, the
@@ -130,6 +131,20 @@ int pgp_keyring_ctx(struct pgp_keyring *kr, gpgme_ctx_t *ctx_r,
  * for the secret key.  The caller unrefs it. */
 int pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
     gpgme_key_t *key_r, const char **error_r);
+/*
+ * The same through the keyring's key cache (lock held): PGP_KEY_PUBLIC,
+ * PGP_KEY_SECRET, or PGP_KEY_SIGS (public, listed with signatures, for
+ * pgp_keyinfo_from_key()).  Saves one gpg process per lookup.  Every
+ * writer bumps a generation counter kept in postern.lock before it
+ * drops the exclusive lock; a reader whose cache is older flushes it
+ * when it takes the lock, so no process uses a key another one deleted
+ * or revoked through Postern.  (Changes made with the gpg CLI behind
+ * Postern's back are not seen until a Postern writer runs: use
+ * "posternctl pgp sync".)
+ */
+enum pgp_key_mode { PGP_KEY_PUBLIC, PGP_KEY_SECRET, PGP_KEY_SIGS };
+int pgp_keyring_key(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *id,
+    int mode, gpgme_key_t *key_r, const char **error_r);
 /* Fill info from a gpgme key listed with GPGME_KEYLIST_MODE_SIGS. */
 int pgp_keyinfo_from_key(gpgme_key_t key, struct pgp_keyinfo *info,
     const char **error_r);
@@ -147,8 +162,8 @@ void pgp_keyinfo_free_array(struct pgp_keyinfo **keys, size_t n);
  * Import public or secret keys (armored or binary), exclusive lock.
  * Secret keys are re-protected with the keyring passphrase, unlocking
  * them with import_passphrase (NULL or "" for unprotected keys); when
- * that fails the whole import fails and the imported secret key is
- * removed again (public parts stay).  fprs_r (may be NULL) gets the
+ * that fails the whole import fails and that key is deleted again, so
+ * no secret key is ever kept under a passphrase Postern does not know.  fprs_r (may be NULL) gets the
  * primary fingerprints seen (imported or unchanged), malloc'd array of
  * malloc'd strings, freed by the caller (pgp_strv_free()).
  */

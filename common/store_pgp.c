@@ -255,14 +255,15 @@ store_pgp_assoc_add(struct store *st, const char *fpr, const char *what,
     const char **error_r)
 {
 	char norm[ADDRESS_MAX + 1];
-	char dummy[PGP_FPR_MAX + 1];
+	struct store_pgp_row row;
 	int r;
 
 	if (norm_email_or_domain(what, norm) < 0)
 		return err_set(error_r, "not an address or domain '%s'", what);
-	if ((r = store_pgp_resolve(st, fpr, dummy, error_r)) < 0)
+	if ((r = store_pgp_get(st, fpr, &row, error_r)) < 0)
 		return -1;
-	if (r == 0 || strcmp(dummy, fpr) != 0)
+	store_pgp_row_release(&row);
+	if (r == 0)
 		return err_set(error_r, "no key '%s'", fpr);
 	return exec1(st, "INSERT OR IGNORE INTO pgp_emails (fpr, email, "
 	    "source) VALUES (?1, ?2, 'admin')", fpr, norm, NULL, error_r);

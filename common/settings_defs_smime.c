@@ -8,12 +8,13 @@
 const struct setting_def settings_defs_smime[] = {
 	{ "smime.auto-select", SETTING_BOOL, "true", NULL, 0, 0,
 	    SETTING_SCOPE_ALL, SETTING_ROLE_BOTH,
-	    "select valid certificates whose email matches automatically" },
+	    "Select valid certificates whose email matches automatically." },
 	{ "smime.always-use-freshest-signing-cert", SETTING_BOOL, "false",
 	    NULL, 0, 0, SETTING_SCOPE_ALL, SETTING_ROLE_SENDER,
-	    "sign with the valid certificate with the latest notBefore" },
+	    "Sign with the valid certificate with the latest notBefore." },
 	{ "smime.add-additional-certificates", SETTING_BOOL, "true", NULL, 0,
 	    0, SETTING_SCOPE_ALL, SETTING_ROLE_RECIPIENT,
-	    "also encrypt for the selected additional (escrow) certificates" },
-	{ NULL }
+	    "Also encrypt for the selected additional (escrow) certificates." },
 };
+
+const size_t settings_ndefs_smime = SETTINGS_NDEFS(settings_defs_smime);

@@ -52,7 +52,7 @@ void spool_free(struct spool **sp);
 /* Append len bytes; returns an enum spool_status. */
 int spool_append(struct spool *sp, const void *data, size_t len,
     const char **error_r);
-/* Seal and map: *data_r/*len_r is every appended byte (a 0-byte spool
+/* Seal and map: *data_r and *len_r cover every appended byte (a 0-byte spool
  * gives a non-NULL pointer and length 0).  Returns an enum spool_status
  * (SPOOL_TOO_BIG when an append was refused). */
 int spool_view(struct spool *sp, const char **data_r, size_t *len_r,

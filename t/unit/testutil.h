@@ -23,6 +23,10 @@ void tu_log_stop(void);
 int tu_log_has(const char *needle);
 const char *tu_log_text(void);
 
+/* Run raw SQL on a store (tests only: breaking a database on purpose). */
+struct store;
+int tu_store_exec(struct store *st, const char *sql);
+
 /* ../shared/corpora relative to the source tree, or $POSTERN_CORPORA;
  * NULL when absent (tests then skip). */
 const char *tu_corpora(void);

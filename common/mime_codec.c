@@ -57,7 +57,8 @@ mime_base64_decode(const char *in, size_t len, struct buf *out,
 	size_t i;
 	unsigned char tmp[3];
 
-	if (buf_reserve(out, len / 4 * 3 + 3) < 0)
+	if (buf_reserve(out, len / 4 * 3 + 3) < 0 ||
+	    buf_append(out, "", 0) < 0)
 		return -1;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
@@ -65,6 +66,18 @@ mime_base64_decode(const char *in, size_t len, struct buf *out,
 
 		if (v < 0) {
 			if (c == '=') {
+				/* end of a quantum: flush what it holds */
+				if (n == 2 || n == 3) {
+					tmp[0] = (unsigned char)(n == 2 ?
+					    acc >> 4 : acc >> 10);
+					tmp[1] = (unsigned char)(acc >> 2);
+					if (buf_append(out, tmp,
+					    (size_t)n - 1) < 0)
+						return -1;
+				} else if (n == 1)
+					flag(damage_r, MIME_D_BASE64);
+				n = 0;
+				acc = 0;
 				pad = 1;
 				continue;
 			}
@@ -93,19 +106,13 @@ mime_base64_decode(const char *in, size_t len, struct buf *out,
 	}
 	if (n == 1)
 		flag(damage_r, MIME_D_BASE64);
-	else if (n == 2) {
-		tmp[0] = (unsigned char)(acc >> 4);
-		if (buf_append(out, tmp, 1) < 0)
-			return -1;
-		if (!pad)
-			flag(damage_r, MIME_D_BASE64);
-	} else if (n == 3) {
-		tmp[0] = (unsigned char)(acc >> 10);
+	else if (n == 2 || n == 3) {
+		/* missing padding */
+		tmp[0] = (unsigned char)(n == 2 ? acc >> 4 : acc >> 10);
 		tmp[1] = (unsigned char)(acc >> 2);
-		if (buf_append(out, tmp, 2) < 0)
+		if (buf_append(out, tmp, (size_t)n - 1) < 0)
 			return -1;
-		if (!pad)
-			flag(damage_r, MIME_D_BASE64);
+		flag(damage_r, MIME_D_BASE64);
 	}
 	return 0;
 }
@@ -167,7 +174,7 @@ mime_qp_decode(const char *in, size_t len, struct buf *out,
 {
 	size_t i = 0;
 
-	if (buf_reserve(out, len) < 0)
+	if (buf_reserve(out, len) < 0 || buf_append(out, "", 0) < 0)
 		return -1;
 	while (i < len) {
 		/* one line: [i, eol) */

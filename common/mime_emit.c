@@ -980,7 +980,7 @@ mime_emit_buf(const struct mime_message *m, const struct mime_entity *e,
 {
 	if (mime_emit(m, e, flags, buf_writer, out, error_r) < 0)
 		return -1;
-	if (out->data == NULL && buf_reserve(out, 1) < 0)
+	if (out->data == NULL && buf_append(out, "", 0) < 0)
 		return err_set(error_r, "out of memory");
 	return 0;
 }

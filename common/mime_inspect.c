@@ -52,7 +52,7 @@ mime_entity_decode(const struct mime_entity *e, struct buf *out,
 		break;
 	}
 	if (rc == 0 && out->data == NULL)
-		rc = buf_reserve(out, 1);
+		rc = buf_append(out, "", 0);
 	if (rc < 0)
 		return err_set(error_r, "decoded body too large");
 	return 0;
@@ -173,7 +173,7 @@ mime_entity_text(const struct mime_entity *e, int html, struct buf *out,
 		goto out;
 	}
 	if (out->data == NULL)
-		(void)buf_reserve(out, 1);
+		(void)buf_append(out, "", 0);
 	rc = 0;
 out:
 	buf_release(&raw);
@@ -246,7 +246,7 @@ mime_message_text(const struct mime_message *m, struct buf *out,
 		e = skip_subtree(root, e);
 	}
 	if (out->data == NULL)
-		(void)buf_reserve(out, 1);
+		(void)buf_append(out, "", 0);
 	rc = 0;
 	goto out;
 toolarge:

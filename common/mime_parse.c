@@ -585,7 +585,7 @@ header_line(struct mime_parser *p, const char *l, size_t kept, size_t len,
 		if (buf_append(keep, l + i, kept - i) < 0)
 			p->keep_field = 0;
 		else if (keep->data == NULL)
-			(void)buf_reserve(keep, 1);
+			(void)buf_append(keep, "", 0);
 	}
 	return 0;
 }
@@ -806,7 +806,7 @@ mime_entity_path(const struct mime_entity *e, struct buf *out)
 	while (n-- > 0)
 		(void)buf_printf(out, "%u%s", idx[n], n > 0 ? "." : "");
 	if (out->data == NULL)
-		(void)buf_reserve(out, 1);
+		(void)buf_append(out, "", 0);
 }
 
 struct mime_entity *
@@ -899,7 +899,7 @@ mime_field_value(const struct mime_field *f, struct buf *out)
 	while (out->len > start && (out->data[out->len - 1] == ' ' ||
 	    out->data[out->len - 1] == '\t'))
 		out->data[--out->len] = '\0';
-	if (out->data == NULL && buf_reserve(out, 1) < 0)
+	if (out->data == NULL && buf_append(out, "", 0) < 0)
 		return -1;
 	return 0;
 }
@@ -916,7 +916,7 @@ mime_field_decoded(const struct mime_field *f, struct buf *out,
 	if (rc == 0)
 		rc = mime_header_decode(raw.data, raw.len, out, damage_r);
 	if (rc == 0 && out->data == NULL)
-		rc = buf_reserve(out, 1);
+		rc = buf_append(out, "", 0);
 	buf_release(&raw);
 	return rc;
 }

@@ -126,7 +126,8 @@ mime_base64_encode(const void *vin, size_t len, enum mime_eol eol,
 	size_t elen = strlen(e), i, col = 0;
 	char q[4];
 
-	if (buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * elen) < 0)
+	if (buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * elen) < 0 ||
+	    buf_append(out, "", 0) < 0)
 		return -1;
 	for (i = 0; i < len; i += 3) {
 		unsigned v = (unsigned)in[i] << 16;

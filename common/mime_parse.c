@@ -738,7 +738,7 @@ mime_parser_finish(struct mime_parser **pp, const char *data, size_t len,
 		err_set(error_r, "out of memory");
 		goto out;
 	}
-	for (k = 0; k < p->nstack; k++)
+	for (k = 0; k < p->nstack && !p->stop_splitting; k++)
 		p->stack[k].e->damage |= MIME_D_NO_CLOSE;
 	m = p->m;
 	p->m = NULL;

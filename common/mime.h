@@ -126,6 +126,7 @@ struct mime_field {
 	size_t raw_len;
 	size_t name_len;	/* raw[0..name_len) is the field name */
 	size_t offset;		/* offset in the input; (size_t)-1 if new */
+	int owned;		/* private: raw is malloc'd by the entity */
 };
 
 /* Read-only for callers: change an entity only through the functions
@@ -137,8 +138,12 @@ struct mime_entity {
 	unsigned depth;
 	unsigned nchildren;
 
-	/* offsets in the input (meaningless when from_input is 0) */
+	/* Offsets into src: the input of the message, or a private copy
+	 * (detached entities, replaced content).  from_input 0: a built
+	 * entity; start/end then only keep the place of the entity it
+	 * replaced in its parent (for the bytes between parts). */
 	int from_input;
+	const char *src;
 	size_t start, header_len, body_start, end;
 
 	struct mime_field *fields;
@@ -154,8 +159,10 @@ struct mime_entity {
 
 	unsigned damage;	/* enum mime_damage */
 	unsigned edit;		/* private: edit state (mime.c) */
-	struct buf built_body;	/* private: body of a built leaf */
-	char *owned;		/* private: memory behind edited fields */
+	struct buf built_body;	/* private: body of a built leaf (CRLF) */
+	char *src_owned;	/* private: src when it is a copy */
+	size_t slot_start;	/* private: bytes in the parent's src */
+	size_t slot_end;
 };
 
 struct mime_message {
@@ -322,10 +329,17 @@ int mime_header_add_raw(struct mime_message *m, struct mime_entity *e,
     const char **error_r);
 
 /* Replace old (any entity of m, root included) by new (a built entity,
- * or a tree taken from another message with mime_entity_detach...).
- * old is freed.  new becomes owned by m. */
+ * or a copy from mime_entity_copy()).  old is freed; new becomes owned
+ * by m; the bytes around old (delimiters) are kept. */
 int mime_entity_replace(struct mime_message *m, struct mime_entity *old,
     struct mime_entity *new, const char **error_r);
+
+/* Keep e's header fields except Content-* and take new's Content-*
+ * fields and its body (and children): how a decrypted or unwrapped
+ * entity becomes the message body under the outer From/To/Subject.
+ * new (built or from mime_entity_copy()) is consumed. */
+int mime_entity_replace_content(struct mime_message *m,
+    struct mime_entity *e, struct mime_entity *new, const char **error_r);
 
 /* ---- building ----------------------------------------------------------- */
 
@@ -361,10 +375,12 @@ struct mime_entity *mime_build_pkcs7_mime(const char *smime_type,
 /* A message whose root is e (takes ownership), emitted with eol. */
 struct mime_message *mime_message_new_built(struct mime_entity *root,
     enum mime_eol eol);
-/* Take an entity out of its message (its subtree is copied as raw input
- * bytes into memory the entity owns, so it survives the message). */
-struct mime_entity *mime_entity_detach(struct mime_message *m,
-    struct mime_entity *e, const char **error_r);
+/* An independent copy of e as it would be emitted now (edits included),
+ * parsed again with default limits; the copy owns its bytes, so it
+ * survives m and can be given to mime_entity_replace*() of another
+ * message.  e is left in place. */
+struct mime_entity *mime_entity_copy(const struct mime_message *m,
+    const struct mime_entity *e, const char **error_r);
 void mime_entity_free(struct mime_entity **e);
 
 /* ---- emission --------------------------------------------------------- */

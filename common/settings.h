@@ -9,9 +9,9 @@
  *	const struct setting_def settings_defs_AREA[] = { ... };
  *	const size_t settings_ndefs_AREA = SETTINGS_NDEFS(settings_defs_AREA);
  * and is listed by one word in SETTINGS_TABLES at the top of settings.c
- * (adding a table is that one-line change).  Names must be unique across
- * all tables (a unit test checks).  Names are lowercase and dotted ("encrypt-mode",
- * "smime.strict").  postern-settings(5) is generated from the registry
+ * (adding a table is that one-line change).  Names are unique across
+ * all tables, lowercase and dotted ("encrypt-mode", "smime.strict"),
+ * and every default is valid for its type (a unit test checks).  postern-settings(5) is generated from the registry
  * and a test fails when the two disagree.
  *
  * Values are text in the database and are checked against the type on
@@ -19,7 +19,7 @@
  * values ("a|b|c"), int/size within min..max (size takes k/m/g), regex
  * must compile (POSIX extended, with a leading "(?i)" meaning
  * case-insensitive), list is comma-separated, secret is stored sealed
- * under the master key and never printed unless asked for.
+ * under the master key and never printed (settings_display() masks it).
  * Limits: a value is at most SETTINGS_VALUE_MAX bytes and holds no
  * control characters.  "" is accepted by string, regex, list and secret
  * (meaning "none").  For string, list and regex, `values' is optional:
@@ -36,7 +36,10 @@
  * build one per recipient and one for the originator.
  *
  * Users and domains: created explicitly (settings_user_add,
- * settings_domain_add) or on demand when a property is set for them.
+ * settings_domain_add; both succeed when the owner exists) or on demand
+ * when a property is set for them.  Deleting a user deletes its
+ * settings; deleting a domain (with force while it has users) deletes
+ * the domain's settings, never its users.
  * A user that does not exist still resolves (through its domain,
  * wildcards and global).  Every user and domain is "external" until set
  * otherwise (factory default of "locality").

@@ -180,8 +180,8 @@ settings_man_write(FILE *fp)
 	}
 	fputs(".El\n"
 	    ".Sh SEE ALSO\n"
+	    ".Xr postern.conf 5 ,\n"
 	    ".Xr postern 7 ,\n"
-	    ".Xr posternctl 8 ,\n"
-	    ".Xr postern.conf 5\n", fp);
+	    ".Xr posternctl 8\n", fp);
 	return ferror(fp) ? -1 : 0;
 }

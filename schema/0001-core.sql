@@ -28,7 +28,7 @@ CREATE TABLE settings (
 	name TEXT NOT NULL,
 	value TEXT,
 	sealed BLOB,
-	CHECK ((value IS NULL) <> (sealed IS NULL)),
 	updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
-	PRIMARY KEY (level, owner, name)
+	PRIMARY KEY (level, owner, name),
+	CHECK ((value IS NULL) <> (sealed IS NULL))
 );

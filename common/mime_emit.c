@@ -521,7 +521,8 @@ mime_build_multipart(const char *subtype, const char *params,
 		return NULL;
 	}
 	buf_release(&v);
-	if (e->boundary == NULL || !mime_entity_is(e, "multipart", "*")) {
+	if (e->boundary == NULL || !mime_entity_is(e, "multipart", "*") ||
+	    (e->damage & MIME_D_BAD_CTYPE)) {
 		mime_entity_free(&e);
 		err_set(error_r, "bad multipart subtype '%s'", subtype);
 		return NULL;
@@ -877,6 +878,10 @@ emit_entity(struct writer *w, struct mime_entity *e, int body_only,
 
 		return w_raw(w, e->src + s, e->end - s);
 	}
+	/* a built multipart's boundary is settled before its header goes */
+	if (!e->from_input && e->boundary != NULL &&
+	    check_boundary(e, error_r) < 0)
+		return -2;
 	if (!body_only) {
 		if (e->from_input && !(e->edit & E_HDR)) {
 			if (w_raw(w, e->src + e->start,
@@ -904,8 +909,6 @@ emit_entity(struct writer *w, struct mime_entity *e, int body_only,
 		}
 		if (e->boundary == NULL)
 			return 0;
-		if (check_boundary(e, error_r) < 0)
-			return -2;
 		for (c = e->children; c != NULL; c = c->next) {
 			int r;
 

@@ -104,33 +104,33 @@ parse_emit(const char *d, size_t len, int edit, struct buf *out)
 	mime_message_free(&m);
 }
 
-/* Peak memory of a child: mode 0 = load only, 1 = load+parse+emit. */
+/* Peak memory of a fresh process (re-exec of ourselves, so nothing of
+ * this process's heap is counted): mode 0 = load only, 1 = load, parse,
+ * edit, emit. */
 static long
-child_hwm(const char *path, int mode)
+child_hwm(const char *self, const char *path, int mode)
 {
 	int p[2];
 	pid_t pid;
-	long kb = -1;
+	char buf[64] = "";
+	ssize_t n;
 
 	if (pipe(p) < 0)
 		exit(1);
 	if ((pid = fork()) == 0) {
-		size_t len;
-		char *d = load(path, &len);
-
-		if (mode == 1)
-			parse_emit(d, len, 1, NULL);
-		kb = hwm_kb();
-		if (write(p[1], &kb, sizeof(kb)) != sizeof(kb))
-			_exit(1);
-		_exit(0);
+		dup2(p[1], 1);
+		close(p[0]);
+		execl(self, self, "--hwm", mode ? "1" : "0", path, (char *)NULL);
+		_exit(127);
 	}
 	close(p[1]);
-	if (read(p[0], &kb, sizeof(kb)) != sizeof(kb))
-		kb = -1;
+	n = read(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);
 	waitpid(pid, NULL, 0);
-	return kb;
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return atol(buf);
 }
 
 int
@@ -138,6 +138,16 @@ main(int argc, char **argv)
 {
 	int i;
 
+	if (argc == 4 && strcmp(argv[1], "--hwm") == 0) {
+		size_t len;
+		char *d = load(argv[3], &len);
+
+		if (atoi(argv[2]) == 1)
+			parse_emit(d, len, 1, NULL);
+		printf("%ld\n", hwm_kb());
+		free(d);
+		return 0;
+	}
 	printf("%-10s %10s %10s %10s %10s %10s %8s %9s %9s %7s\n", "file",
 	    "bytes", "memcpy", "read", "parse", "parse+emit", "ratio",
 	    "hwm-load", "hwm-mime", "extra");
@@ -192,8 +202,8 @@ main(int argc, char **argv)
 			if (t < best_pe)
 				best_pe = t;
 		}
-		hl = child_hwm(argv[i], 0);
-		hm = child_hwm(argv[i], 1);
+		hl = child_hwm(argv[0], argv[i], 0);
+		hm = child_hwm(argv[0], argv[i], 1);
 		printf("%-10s %10zu %8.0f/s %8.0f/s %8.0f/s %8.0f/s %7.1fx "
 		    "%7ldkB %7ldkB %6.2fx\n", name, len, mb / best_cpy,
 		    mb / best_read, mb / best_parse, mb / best_pe,

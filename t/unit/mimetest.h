@@ -21,7 +21,8 @@ struct mime_message *mt_parse_chunks(const char *data, size_t len,
 struct mime_message *mt_parse(const char *s);
 /* Emit the whole message into a malloc'd string. */
 char *mt_emit(const struct mime_message *m, unsigned flags);
-/* Message files under the corpus folders used for MIME (NULL-terminated,
+/* Every file (messages, keys, DER: all must round-trip) under the corpus
+ * folders used for MIME (NULL-terminated,
  * malloc'd, free with mt_files_free); NULL when there is no corpus. */
 char **mt_corpus_files(size_t *n_r);
 void mt_files_free(char **files);

@@ -282,6 +282,13 @@ START_TEST(encrypt_decrypt)
 	if (have("sqop"))
 		ck_assert_int_eq(sh("cd %s && sqop decrypt --with-key-password="
 		    "pw alice.sec < ct > pt2 && cmp -s pt pt2", tdir), 0);
+	/* integrity protection (SEIPD with MDC) and the compression flag,
+	 * as gpg's packet dump shows them */
+	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch "
+	    "--pinentry-mode loopback --passphrase %s --list-packets ct "
+	    "> pk 2>/dev/null; grep -q 'mdc_method: 2' pk", tdir, ext, PW), 0);
+	ck_assert_int_eq(sh("grep -q 'compressed packet' %s/pk", tdir),
+	    o.no_compress ? 1 : 0);
 	buf_release(&ct);
 	buf_release(&pt);
 }

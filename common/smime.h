@@ -1,0 +1,329 @@
+/*
+ * smime: S/MIME (RFC 8551) on top of OpenSSL 3 CMS: decrypt and verify
+ * inbound mail, encrypt and sign outbound mail, and describe what was
+ * found in the info headers (infohdr.h).
+ *
+ * Two layers:
+ *
+ *  1. CMS on bytes (smime_cms_*): DER in, content bytes out.  No MIME,
+ *     no base64.  The key store and the trust decisions come in through
+ *     struct smime_keys (callbacks), so this layer needs neither the
+ *     keystore nor the database.
+ *
+ *  2. Messages (smime_inbound, smime_encrypt, smime_sign): a whole RFC
+ *     5322 message in memory (CRLF or LF line ends; the output keeps the
+ *     input's convention).  The S/MIME structure is found by its own small
+ *     MIME splitter that only looks at the root entity and, through
+ *     signature layers, at the single entity they protect; other parts
+ *     are never touched.
+ *
+ * Inbound rules (security):
+ *  - Layers are walked from the root: enveloped-data / authEnveloped-data
+ *    (application/(x-)pkcs7-mime, or name=smime.p7m without smime-type),
+ *    opaque signed-data, multipart/signed (application/(x-)pkcs7-signature).
+ *    LEVEL 0 is the outermost layer.
+ *  - Decryption only happens when the encrypted entity is the root or the
+ *    content of signature layers at the root.  A pkcs7-mime part anywhere
+ *    else (inside multipart/mixed ...) is reported as mixed content
+ *    (SMIME_R_MIXED, header SMIME-Mixed-Content) and left alone.
+ *  - A signature counts for the delivered message (SMIME_R_SIGNED) only
+ *    when it covers all of it: a signature on the root (or inside the
+ *    last decrypted layer).  Signatures over ciphertext are reported per
+ *    signer but do not make the result "signed"; signatures on a part
+ *    (inside multipart/mixed) are ignored.
+ *  - SMIME_R_SIGNED_VALID needs at least one SignerInfo in every counted
+ *    signature layer, and every signer verified (digest + signature) and
+ *    trusted (struct smime_keys validate callback).  Zero SignerInfos is
+ *    never "signed".  For multipart/signed the signature is checked over
+ *    the exact bytes of the first part (CRLF canonical); an eContent in a
+ *    detached signature is ignored (the MIME part is what is shown).
+ *  - compressed-data is never decompressed: SMIME_R_COMPRESSED, header
+ *    SMIME-Compressed, message unchanged from that layer on.
+ *  - AuthEnvelopedData (GCM) whose tag does not match yields no plaintext.
+ *
+ * Ownership: smime_inbound() fills a struct smime_result the caller
+ * releases with smime_result_release().  Its message (when changed) is
+ * malloc'd, its info headers and certificates belong to the result until
+ * released; take a reference (X509_up_ref) to keep a certificate.
+ * Callbacks get borrowed pointers and return new references as stated.
+ *
+ * Limits: messages up to smime_opts.max_size bytes (default 50 MiB);
+ * at most SMIME_MAX_LAYERS layers (deeper ones are left as they are).
+ *
+ * Logging: nothing; errors go to *error_r, the caller logs once.
+ * An internal failure (out of memory, callback error) returns -1; the
+ * caller tempfails.  Bad or undecryptable input is not an error: the
+ * result says what was found and the message is unchanged.
+ */
+#ifndef POSTERN_SMIME_H
+#define POSTERN_SMIME_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "infohdr.h"
+
+#define SMIME_MAX_LAYERS 8
+#define SMIME_REASON_MAX 256
+
+/* A recipient identifier (borrowed OpenSSL objects; any may be NULL). */
+struct smime_rid {
+	const X509_NAME *issuer;
+	const ASN1_INTEGER *serial;
+	const ASN1_OCTET_STRING *ski;
+};
+
+/* The keystore as seen by this module. */
+struct smime_keys {
+	/*
+	 * Find the private key for one recipient.  Return 1 with *pkey_r
+	 * and *cert_r set (new references, the cert may be NULL when the
+	 * key alone is known), 0 when no key is known, -1 on an internal
+	 * error (*error_r set).
+	 */
+	int (*find_key)(void *arg, const struct smime_rid *rid,
+	    EVP_PKEY **pkey_r, X509 **cert_r, const char **error_r);
+	/*
+	 * Validate a signer certificate at time at: path to a trust anchor
+	 * using untrusted (the certificates in the signature plus any extra)
+	 * as intermediates, revocation, key usage.  Return 0 with
+	 * *trusted_r and reason (NUL-terminated, "" when trusted; the
+	 * keystore's human wording otherwise), -1 on internal error.
+	 */
+	int (*validate)(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
+	    time_t at, int *trusted_r, char *reason, size_t reason_size,
+	    const char **error_r);
+	void *arg;
+};
+
+/*
+ * A ready-made struct smime_keys over an X509_STORE (trust anchors) and
+ * a list of key pairs, for tests and the bench until the keystore is
+ * wired in.  The struct smime_simple_keys is owned by the caller; store,
+ * certs and keys are borrowed.  validate() uses X509_V_FLAG_USE_CHECK_TIME
+ * with purpose smimesign; the reason is X509_verify_cert_error_string().
+ */
+struct smime_simple_keys {
+	X509_STORE *store;
+	STACK_OF(X509) *certs;		/* certs[i] goes with keys[i] */
+	EVP_PKEY **keys;
+	size_t nkeys;
+};
+void smime_simple_keys_init(struct smime_keys *k,
+    struct smime_simple_keys *sk);
+
+/* ---- CMS on bytes ---- */
+
+enum smime_cms_type {
+	SMIME_CMS_UNKNOWN = 0,
+	SMIME_CMS_ENVELOPED,
+	SMIME_CMS_AUTH_ENVELOPED,
+	SMIME_CMS_SIGNED,
+	SMIME_CMS_COMPRESSED,
+	SMIME_CMS_DATA,
+	SMIME_CMS_OTHER,
+};
+
+/* The type of a DER/BER ContentInfo, without decrypting anything. */
+enum smime_cms_type smime_cms_type(const unsigned char *der, size_t len);
+
+struct smime_recipient {
+	char id[1024];		/* issuer DN/serial hex/SKI hex/key-enc OID */
+	int matched;		/* the key came from this one */
+};
+
+struct smime_decrypt_info {
+	enum smime_cms_type type;
+	char algorithm[64];	/* "AES128, Key size: 128" */
+	struct smime_recipient *recipients;	/* malloc'd array */
+	size_t nrecipients;
+	int key_found;
+};
+void smime_decrypt_info_release(struct smime_decrypt_info *di);
+
+/*
+ * Decrypt EnvelopedData / AuthEnvelopedData.  Returns 1 with the
+ * plaintext in out (appended), 0 when it cannot be decrypted (no key:
+ * key_found 0; or bad data/tag: reason in *error_r), -1 on internal error.
+ * info is filled in all cases where the structure could be parsed.
+ */
+int smime_cms_decrypt(const unsigned char *der, size_t len,
+    const struct smime_keys *keys, struct smime_decrypt_info *info,
+    struct buf *out, const char **error_r);
+
+struct smime_signer {
+	char id[1024];		/* issuer DN/serial hex/SKI hex */
+	char email[512];	/* e-mail addresses of the cert, ", " separated */
+	int verified;		/* digest and signature correct */
+	char verify_info[SMIME_REASON_MAX];
+	int trusted;
+	char trust_info[SMIME_REASON_MAX];
+	int from_match;		/* -1 unknown (no From), 0 mismatch, 1 match */
+	char digest[32];	/* "SHA256" */
+	X509 *cert;		/* owned by the struct; NULL when not found */
+};
+
+struct smime_verify_info {
+	struct smime_signer *signers;	/* malloc'd array */
+	size_t nsigners;
+	STACK_OF(X509) *certs;	/* every certificate in the signature */
+	int detached_had_econtent;
+};
+void smime_verify_info_release(struct smime_verify_info *vi);
+
+/*
+ * Verify SignedData.  content: the detached content (exact bytes), or
+ * NULL to use the eContent (which is then appended to out, when out is
+ * not NULL).  from: the From address to compare signers with (NULL:
+ * not compared).  Returns 1 when the structure was parsed (see the
+ * per-signer results), 0 when it is not SignedData or is corrupt
+ * (*error_r), -1 on internal error.
+ */
+int smime_cms_verify(const unsigned char *der, size_t len,
+    const unsigned char *content, size_t content_len,
+    const struct smime_keys *keys, time_t at, const char *from,
+    struct smime_verify_info *info, struct buf *out, const char **error_r);
+
+/* ---- outbound options (settings smime.*) ---- */
+
+enum smime_cipher {
+	SMIME_AES128_CBC = 0,
+	SMIME_AES192_CBC,
+	SMIME_AES256_CBC,
+	SMIME_AES128_GCM,
+	SMIME_AES192_GCM,
+	SMIME_AES256_GCM,
+	SMIME_DES_EDE3_CBC,
+	SMIME_RC2_128_CBC,	/* legacy provider */
+	SMIME_CAST5_CBC,	/* legacy provider */
+	SMIME_CAMELLIA128_CBC,
+	SMIME_CAMELLIA256_CBC,
+	SMIME_SEED_CBC,		/* legacy provider */
+};
+
+enum smime_scheme {
+	SMIME_RSA_PKCS1 = 0,
+	SMIME_RSA_OAEP_SHA1,
+	SMIME_RSA_OAEP_SHA256,
+	SMIME_RSA_OAEP_SHA384,
+	SMIME_RSA_OAEP_SHA512,
+};
+
+enum smime_digest {
+	SMIME_SHA256 = 0,
+	SMIME_SHA384,
+	SMIME_SHA512,
+	SMIME_SHA1,
+};
+
+struct smime_opts {
+	enum smime_cipher cipher;	/* default AES128-CBC */
+	enum smime_scheme scheme;	/* default PKCS#1 v1.5 */
+	enum smime_digest digest;	/* default SHA-256 */
+	int pss;			/* RSASSA-PSS signatures */
+	int opaque;			/* opaque signed-data instead of
+					 * multipart/signed */
+	int protect_headers;		/* copy Subject/From/To/Cc/Reply-To
+					 * into the protected entity */
+	int legacy;			/* allow legacy-provider ciphers */
+	int abort_on_illegal_7bit;	/* keep ciphertext if 8-bit in 7bit */
+	size_t max_size;		/* 0: 50 MiB */
+	const char *prefix;		/* info header prefix; NULL default */
+	const char *legacy_prefixes;	/* removed too; may be NULL */
+};
+void smime_opts_init(struct smime_opts *o);
+/* Apply one setting by name ("smime.encryption-algorithm", value
+ * "AES-256-CBC" ...).  Returns 0, or -1 with *error_r for an unknown
+ * name or value. */
+int smime_opts_set(struct smime_opts *o, const char *name,
+    const char *value, const char **error_r);
+
+/*
+ * Load the legacy provider (RC2, CAST5, SEED) next to the default one,
+ * once per process.  Returns 0 or -1 (*error_r).  Decryption of those
+ * ciphers fails cleanly ("unsupported cipher") without it.
+ */
+int smime_legacy_enable(const char **error_r);
+
+/* ---- messages ---- */
+
+enum smime_result_flags {
+	SMIME_R_ENCRYPTED = 1 << 0,	/* an encryption layer was found */
+	SMIME_R_DECRYPTED = 1 << 1,	/* ...and removed */
+	SMIME_R_SIGNED = 1 << 2,	/* the delivered content is signed */
+	SMIME_R_SIGNED_VALID = 1 << 3,	/* ...every signer verified+trusted */
+	SMIME_R_MIXED = 1 << 4,		/* S/MIME part not at the root */
+	SMIME_R_KEY_NOT_FOUND = 1 << 5,
+	SMIME_R_COMPRESSED = 1 << 6,
+	SMIME_R_ILLEGAL_7BIT = 1 << 7,
+	SMIME_R_DECRYPT_FAILED = 1 << 8,	/* corrupt, bad tag, cipher */
+	SMIME_R_SIGNER_MISMATCH = 1 << 9,
+	SMIME_R_PARTIAL_SIGNED = 1 << 10,	/* signature on a part only */
+};
+
+struct smime_result {
+	unsigned flags;
+	int changed;			/* message below is the new one */
+	char *message;			/* malloc'd, when changed */
+	size_t message_len;
+	int levels;			/* CMS layers seen */
+	struct infohdr *info;		/* always set on success */
+	STACK_OF(X509) *certs;		/* certificates from signatures */
+};
+void smime_result_release(struct smime_result *r);
+
+/*
+ * Inbound: decrypt and verify msg[0..len).  from: envelope or header From
+ * address for the signer check (NULL: taken from the From header).  at:
+ * validation time (0: now).  The info headers in result->info are not
+ * yet in the message: the caller strips incoming ones (infohdr_strip) and
+ * adds these; smime_inbound_apply() does both on the result message.
+ * Returns 0 (see result) or -1 on internal error.
+ */
+int smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
+    const struct smime_opts *opts, const char *from, time_t at,
+    struct smime_result *result, const char **error_r);
+
+/*
+ * The final message: the result's (or the original) message with every
+ * incoming info header (our prefix and legacy ones) removed and the
+ * result's info headers added at the top.  Appended to out.
+ */
+int smime_inbound_apply(const char *msg, size_t len,
+    const struct smime_result *result, const struct smime_opts *opts,
+    struct buf *out, const char **error_r);
+
+/*
+ * Outbound: encrypt msg for recipients (+ the caller adds its additional
+ * certificates to the same stack).  The message headers stay outside
+ * (minus Content-*); the Content-* headers and the body are encrypted.
+ * Output appended to out, same line ends as the input.  Returns 0 or -1.
+ */
+int smime_encrypt(const char *msg, size_t len, STACK_OF(X509) *recipients,
+    const struct smime_opts *opts, struct buf *out, const char **error_r);
+
+/* Sign msg with cert/key; chain (may be NULL) is included. */
+int smime_sign(const char *msg, size_t len, X509 *cert, EVP_PKEY *key,
+    STACK_OF(X509) *chain, const struct smime_opts *opts, struct buf *out,
+    const char **error_r);
+
+/* Sign, then encrypt the signed entity, in one pass. */
+int smime_sign_encrypt(const char *msg, size_t len, X509 *cert,
+    EVP_PKEY *key, STACK_OF(X509) *chain, STACK_OF(X509) *recipients,
+    const struct smime_opts *opts, struct buf *out, const char **error_r);
+
+/* Lower level, for the bench and tests: CMS encrypt/sign of content bytes
+ * to DER (appended to out). */
+int smime_cms_encrypt(const unsigned char *content, size_t len,
+    STACK_OF(X509) *recipients, const struct smime_opts *opts,
+    struct buf *out, const char **error_r);
+int smime_cms_sign(const unsigned char *content, size_t len, X509 *cert,
+    EVP_PKEY *key, STACK_OF(X509) *chain, const struct smime_opts *opts,
+    int detached, struct buf *out, const char **error_r);
+
+#endif

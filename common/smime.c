@@ -510,7 +510,12 @@ report_signers(struct smime_result *r, const struct smime_verify_info *vi,
 	size_t i;
 	int ok = vi->nsigners > 0;
 
-	wl->is_sig = 1;
+	/* zero SignerInfos: reported, never counted as a signature */
+	wl->is_sig = vi->nsigners > 0;
+	if (vi->nsigners == 0 && (infohdr_add(r->info, "Signer-Verified", 0,
+	    level, "False") < 0 || infohdr_add(r->info,
+	    "Signer-Verification-Info", 0, level, "no signers") < 0))
+		return err_set(error_r, "too many info headers");
 	for (i = 0; i < vi->nsigners; i++) {
 		const struct smime_signer *s = &vi->signers[i];
 		int idx = (int)i;

@@ -98,6 +98,13 @@ struct smime_keys {
 	int (*validate)(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
 	    time_t at, int *trusted_r, char *reason, size_t reason_size,
 	    const char **error_r);
+	/*
+	 * Optional: a symmetric key-encryption key (KEKRecipientInfo) by its
+	 * identifier.  Return 1 with the key copied to key (*keylen_r set,
+	 * at most 64 bytes), 0 when unknown, -1 on error.
+	 */
+	int (*find_kek)(void *arg, const unsigned char *id, size_t idlen,
+	    unsigned char *key, size_t *keylen_r, const char **error_r);
 	void *arg;
 };
 

@@ -374,6 +374,8 @@ smime_cms_decrypt(const unsigned char *der, size_t len,
 	EVP_PKEY *pkey = NULL;
 	X509 *cert = NULL;
 	BIO *mem = NULL;
+	unsigned char kek[64], kek_id[64];
+	size_t kek_len = 0, kek_id_len = 0;
 	char *data;
 	long n;
 	int i, rc = -1;
@@ -434,12 +436,48 @@ smime_cms_decrypt(const unsigned char *der, size_t len,
 			}
 			break;
 		}
-		case CMS_RECIPINFO_KEK:
-			if (add_recipient(info, "kek") < 0) {
+		case CMS_RECIPINFO_KEK: {
+			X509_ALGOR *kalg = NULL;
+			char hex[160], oid[80], full[300];
+			int r;
+
+			if (CMS_RecipientInfo_kekri_get0_id(ri, &kalg, &kid,
+			    NULL, NULL, NULL) <= 0 || kid == NULL)
+				break;
+			hex_bytes(ASN1_STRING_get0_data(kid),
+			    (size_t)ASN1_STRING_length(kid), hex, sizeof(hex));
+			oid_text(kalg, oid, sizeof(oid));
+			snprintf(full, sizeof(full), "kek/%s/%s", hex, oid);
+			if (add_recipient(info, full) < 0) {
 				err_set(error_r, "out of memory");
 				goto out;
 			}
+			if (pkey != NULL || kek_len > 0 || keys == NULL ||
+			    keys->find_kek == NULL)
+				break;
+			r = keys->find_kek(keys->arg,
+			    ASN1_STRING_get0_data(kid),
+			    (size_t)ASN1_STRING_length(kid), kek, &kek_len,
+			    error_r);
+			if (r < 0)
+				goto out;
+			if (r > 0) {
+				if (kek_len > sizeof(kek))
+					kek_len = sizeof(kek);
+				memcpy(kek_id, ASN1_STRING_get0_data(kid),
+				    (size_t)ASN1_STRING_length(kid) <
+				    sizeof(kek_id) ? (size_t)ASN1_STRING_length(
+				    kid) : sizeof(kek_id));
+				kek_id_len = (size_t)ASN1_STRING_length(kid) <
+				    sizeof(kek_id) ? (size_t)ASN1_STRING_length(
+				    kid) : sizeof(kek_id);
+				info->recipients[info->nrecipients - 1].matched
+				    = 1;
+			} else {
+				kek_len = 0;
+			}
 			break;
+		}
 		case CMS_RECIPINFO_PASS:
 			if (add_recipient(info, "password") < 0) {
 				err_set(error_r, "out of memory");
@@ -455,13 +493,21 @@ smime_cms_decrypt(const unsigned char *der, size_t len,
 		}
 	}
 	ERR_clear_error();
-	if (pkey == NULL) {
+	if (pkey == NULL && kek_len == 0) {
 		rc = 0;
 		err_set(error_r, "no decryption key for any recipient");
 		goto out;
 	}
 	info->key_found = 1;
-	if (CMS_decrypt_set1_pkey_and_peer(cms, pkey, cert, NULL) <= 0) {
+	if (pkey == NULL) {
+		if (CMS_decrypt_set1_key(cms, kek, kek_len, kek_id,
+		    kek_id_len) <= 0) {
+			rc = 0;
+			err_set(error_r, "cannot unwrap the content key: %s",
+			    smime_ossl_err());
+			goto out;
+		}
+	} else if (CMS_decrypt_set1_pkey_and_peer(cms, pkey, cert, NULL) <= 0) {
 		rc = 0;
 		err_set(error_r, "cannot decrypt the content key: %s",
 		    smime_ossl_err());
@@ -488,6 +534,7 @@ out:
 	EVP_PKEY_free(pkey);
 	X509_free(cert);
 	CMS_ContentInfo_free(cms);
+	OPENSSL_cleanse(kek, sizeof(kek));
 	ERR_clear_error();
 	return rc;
 }
@@ -634,7 +681,15 @@ smime_cms_verify(const unsigned char *der, size_t len,
 		}
 	}
 
-	if (content == NULL && !have_content) {
+	if (nsig == 0) {
+		/* nothing to verify; hand the eContent on, never "signed" */
+		if (content == NULL && have_content && out != NULL &&
+		    buf_append(out, ASN1_STRING_get0_data(*pos),
+		    (size_t)ASN1_STRING_length(*pos)) < 0) {
+			err_set(error_r, "signed content too large");
+			goto out;
+		}
+	} else if (content == NULL && !have_content) {
 		for (i = 0; i < nsig; i++)
 			if (info->signers[i].verified) {
 				info->signers[i].verified = 0;
@@ -1034,6 +1089,7 @@ smime_simple_keys_init(struct smime_keys *k, struct smime_simple_keys *sk)
 {
 	k->find_key = simple_find_key;
 	k->validate = simple_validate;
+	k->find_kek = NULL;
 	k->arg = sk;
 }
 

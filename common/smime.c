@@ -424,6 +424,11 @@ scan_parts(const char *p, size_t len, int depth, unsigned *flags)
 		*flags |= SMIME_R_MIXED;
 	if (depth > 0 && is_smime_signed(&m))
 		*flags |= SMIME_R_PARTIAL_SIGNED;
+	if (strcmp(m.type, "message/rfc822") == 0) {
+		/* an attached message: its root is not ours either */
+		scan_parts(m.body, m.body_len, depth + 1, flags);
+		return;
+	}
 	if (strncmp(m.type, "multipart/", 10) != 0)
 		return;
 	n = multipart_split(m.body, m.body_len, m.boundary, parts, MAX_PARTS);
@@ -475,26 +480,60 @@ smime_result_release(struct smime_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * The addr-spec of the single From mailbox, for the signer check.  No
+ * From, several From fields, several mailboxes or no '@': out gets
+ * SMIME_FROM_INVALID, which matches no certificate (reported as a
+ * mismatch, never as "signed by the sender").
+ */
+#define SMIME_FROM_INVALID "<no single valid From address>"
+
 static void
 from_address(const char *msg, size_t len, char *out, size_t size)
 {
 	struct ment m;
-	char v[FIELD_MAX];
-	char *lt, *gt;
+	char v[FIELD_MAX], *lt, *gt, *p;
+	size_t pos = 0;
+	int nfrom = 0, quote = 0, angle = 0, comma = 0;
 
-	out[0] = '\0';
+	smime_strlcpy(out, SMIME_FROM_INVALID, size);
 	split_header(msg, len, &m);
-	if (header_get(m.hdr, m.hdr_len, "From", v, sizeof(v)) < 0)
+	while (pos < m.hdr_len) {
+		size_t n = line_len(m.hdr + pos, m.hdr_len - pos);
+
+		if (n > 5 && strncasecmp(m.hdr + pos, "From:", 5) == 0)
+			nfrom++;
+		pos += n;
+	}
+	if (nfrom != 1 ||
+	    header_get(m.hdr, m.hdr_len, "From", v, sizeof(v)) < 0)
+		return;
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quote = !quote;
+		else if (!quote && *p == '<')
+			angle++;
+		else if (!quote && *p == '>' && angle > 0)
+			angle--;
+		else if (!quote && angle == 0 && *p == ',')
+			comma = 1;
+	}
+	if (comma)
 		return;
 	lt = strrchr(v, '<');
 	gt = lt != NULL ? strchr(lt, '>') : NULL;
 	if (lt != NULL && gt != NULL) {
 		*gt = '\0';
-		smime_strlcpy(out, lt + 1, size);
+		p = lt + 1;
 	} else {
-		smime_strlcpy(out, v, size);
+		p = v;
 	}
-	trim(out);
+	trim(p);
+	if (strchr(p, '@') == NULL || strpbrk(p, " \t<>\"") != NULL)
+		return;
+	smime_strlcpy(out, p, size);
 }
 
 struct walk_layer {
@@ -712,7 +751,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 				goto out;
 			}
 			if (v == 0) {
-				wl[level].is_sig = 1;
+				/* unparseable: reported, never counted */
 				if (infohdr_add(r->info, "Signer-Verified", 0,
 				    level, "False") < 0 ||
 				    infohdr_add(r->info,
@@ -832,7 +871,6 @@ nomem_di:
 				smime_verify_info_release(&vi);
 				if (v != 0)
 					goto out;
-				wl[level].is_sig = 1;
 				if (infohdr_add(r->info, "Signer-Verified", 0,
 				    level, "False") < 0 ||
 				    infohdr_add(r->info,

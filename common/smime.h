@@ -122,6 +122,7 @@ struct smime_simple_keys {
 	STACK_OF(X509) *certs;		/* certs[i] goes with keys[i] */
 	EVP_PKEY **keys;
 	size_t nkeys;
+	unsigned long vflags;		/* extra X509_V_FLAG_* (partial chain) */
 };
 void smime_simple_keys_init(struct smime_keys *k,
     struct smime_simple_keys *sk);
@@ -308,8 +309,10 @@ struct smime_result {
 void smime_result_release(struct smime_result *r);
 
 /*
- * Inbound: decrypt and verify msg[0..len).  from: envelope or header From
- * address for the signer check (NULL: taken from the From header).  at:
+ * Inbound: decrypt and verify msg[0..len).  from: the address signers
+ * are compared with (NULL: the addr-spec of the message's single From
+ * mailbox; no From, several From fields or mailboxes count as a
+ * mismatch).  at:
  * validation time (0: now).  The info headers in result->info are not
  * yet in the message: the caller strips incoming ones (infohdr_strip) and
  * adds these; smime_inbound_apply() does both on the result message.

@@ -1073,6 +1073,8 @@ simple_validate(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
 	}
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN);
 	X509_STORE_CTX_set_time(ctx, 0, at);
+	if (sk->vflags != 0)
+		X509_STORE_CTX_set_flags(ctx, sk->vflags);
 	r = X509_verify_cert(ctx);
 	if (r > 0)
 		*trusted_r = 1;

@@ -68,6 +68,7 @@ keys_for(struct smime_keys *k, struct smime_simple_keys *sk,
 {
 	struct tu_pki *p = tu_pki();
 
+	memset(sk, 0, sizeof(*sk));
 	*certs = sk_X509_new_null();
 	sk_X509_push(*certs, p->bob);
 	sk_X509_push(*certs, p->carol);

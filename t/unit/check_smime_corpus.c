@@ -55,7 +55,7 @@ add_p12(struct keyset *ks, const char *path, const char *pass)
 	return 0;
 }
 
-static int __attribute__((unused))
+static int
 add_pem_key(struct keyset *ks, const char *certpath, const char *keypath)
 {
 	FILE *fp;
@@ -227,7 +227,8 @@ static const struct corpus_case tb_cases[] = {
 	    "|unsigned,partial", NULL },
 	/* two ciphertexts inside multipart/alternative: not the root */
 	{ "smime-browser/multipart-alternative.eml", "|unsigned,mixed", NULL },
-	{ "smime-browser/nested-sigs.eml", "sig:FAIL |signed-bad", NULL },
+	/* chain fails (no kaie CA); a signed message attached below */
+	{ "smime-browser/nested-sigs.eml", "sig:FAIL |signed-bad,partial", NULL },
 	{ "smime-interop/fran-ec_ossl-aes128-sha256.env", "dec |unsigned,decrypted", FRAN_TEXT },
 	{ "smime-interop/fran-ec_ossl-aes256-sha512.env", "dec |unsigned,decrypted", FRAN_TEXT },
 	{ "smime-interop/fran-oaep-label_ossl.env", "dec |unsigned,decrypted", FRAN_TEXT },
@@ -305,6 +306,278 @@ START_TEST(thunderbird)
 }
 END_TEST
 
+/* ---- johnny-fired: no false "signed/verified" ---- */
+
+#define JOHNNY_TIME ((time_t)1556000000)	/* 2019-04-23 */
+
+struct johnny_case {
+	const char *file;
+	const char *want;
+	int mismatch;		/* Signer-Mismatch expected (-1: any) */
+};
+
+/*
+ * From johnny-fired/PROVENANCE.md ("gateway must"): eContent confusion,
+ * forged extra SignerInfos and zero SignerInfos never verify; partial
+ * signatures (M1-M4) leave the root unsigned; the signer is bound to
+ * the addr-spec of the single From mailbox.
+ */
+static const struct johnny_case johnny_cases[] = {
+	{ "assets/valid-signed/manager-smime.eml", "sig:OK |valid", 0 },
+	{ "assets/valid-signed/eve-smime.eml", "sig:OK |valid", 0 },
+	{ "01-cms/valid_email_from_manager.eml", "sig:OK |valid", 0 },
+	{ "01-cms/c1_eContent-confusion/eContent_confusion.eml",
+	    "sig:FAIL |signed-bad", -1 },
+	{ "01-cms/c1_eContent-confusion/eContent_confusion_refinement.eml",
+	    "sig:FAIL |signed-bad", -1 },
+	{ "01-cms/c2_multiple-signerInfos/multiple_signerInfos_append_johnny.eml",
+	    "sig:FAIL |signed-bad", -1 },
+	{ "01-cms/c2_multiple-signerInfos/multiple_signerInfos_prepend_johnny.eml",
+	    "sig:FAIL |signed-bad", -1 },
+	{ "01-cms/c3_no-signerInfos/no_signerInfos_detached.eml",
+	    "sig:FAIL |unsigned", -1 },
+	{ "01-cms/c3_no-signerInfos/no-certificates/no_signerInfos_no_certificates_detached.eml",
+	    "sig:FAIL |unsigned", -1 },
+	/* unparseable signature: reported, never "signed" */
+	{ "01-cms/crashes/crash_01.eml", "sig:FAIL |unsigned", -1 },
+	{ "03-mime/m1-prepending-text/m1-smime.eml", "|unsigned,partial", -1 },
+	{ "03-mime/m2-hiding-with-html/m2-smime-mix.eml", "|unsigned,partial", -1 },
+	{ "03-mime/m3-hiding-in-reference/m3-smime.eml", "|unsigned,partial", -1 },
+	{ "03-mime/m4-hiding-as-attachment/m4-smime.eml", "|unsigned,partial", -1 },
+	{ "04-id/i1-sender-signer-checks/i1-from-unequals-signer-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i2-display-name-confusion/i2-from-contains-signer-smime.eml",
+	    "sig:OK |valid", 0 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-empty-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-nonexistent-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-only-a-name-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-sender-signer-a-smime.eml",
+	    "sig:OK |valid", 0 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-sender-signer-b-smime.eml",
+	    "sig:OK |valid", 0 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-signer-sender-a-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i2-display-name-confusion/i2-from-is-signer-sender-b-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i3-from-sender-confusion/i3-from-is-sender-sender-signer-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i3-from-sender-confusion/i3-from-is-sender-signer-sender-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i3-from-sender-confusion/i3-from-sender-others-signer-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i3-from-sender-confusion/i3-from-signer-others-sender-smime.eml",
+	    "sig:OK |valid", 0 },
+	{ "04-id/i3-from-sender-confusion/i3-from1-sender-from2-signer-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "04-id/i3-from-sender-confusion/i3-from1-signer-from2-sender-smime.eml",
+	    "sig:OK |valid", 1 },
+	{ "05-ui/u1-ui-redressing/u1-generic.eml", "|unsigned", -1 },
+};
+
+static struct keyset jf;
+static int jf_ok;
+
+static void
+jf_setup(void)
+{
+	const char *c = tu_corpora();
+	char a[1024];
+
+	if (c == NULL)
+		return;
+	keyset_init(&jf);
+	jf.sk.vflags = X509_V_FLAG_PARTIAL_CHAIN;
+	snprintf(a, sizeof(a),
+	    "%s/johnny-fired/assets/certificates/intermediate_ca.crt", c);
+	jf_ok = add_anchor(&jf, a) == 0;
+}
+
+static void
+jf_teardown(void)
+{
+	if (tu_corpora() != NULL)
+		keyset_release(&jf);
+	jf_ok = 0;
+}
+
+START_TEST(johnny)
+{
+	const struct johnny_case *jc = &johnny_cases[_i];
+	struct smime_result r;
+	const char *error;
+	char *path, *msg, trace[256];
+	size_t len;
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert(jf_ok);
+	if (asprintf(&path, "%s/johnny-fired/%s", tu_corpora(), jc->file) < 0)
+		ck_abort();
+	msg = tu_read_file(path, &len);
+	ck_assert_msg(msg != NULL, "cannot read %s", path);
+	ck_assert_msg(smime_inbound(msg, len, &jf.k, NULL, NULL, JOHNNY_TIME,
+	    &r, &error) == 0, "%s: %s", jc->file, error);
+	trace_of(&r, trace, sizeof(trace));
+	ck_assert_msg(strcmp(trace, jc->want) == 0, "%s: got '%s', want '%s'",
+	    jc->file, trace, jc->want);
+	if (jc->mismatch >= 0)
+		ck_assert_msg(!!(r.flags & SMIME_R_SIGNER_MISMATCH) ==
+		    jc->mismatch && (infohdr_get(r.info, "Signer-Mismatch") !=
+		    NULL) == jc->mismatch, "%s: mismatch got %d, want %d",
+		    jc->file, !!(r.flags & SMIME_R_SIGNER_MISMATCH),
+		    jc->mismatch);
+	ck_assert_int_eq(r.changed, 0);
+	smime_result_release(&r);
+	free(msg);
+	free(path);
+}
+END_TEST
+
+/* ---- covert-content: no decryption into attacker content ---- */
+
+static const struct corpus_case covert_cases[] = {
+	{ "01-enc/smime/00-original-mail.eml", "dec |unsigned,decrypted",
+	    NULL },
+	{ "01-enc/smime/01-reply-mix-822.eml", "|unsigned,mixed", NULL },
+	{ "01-enc/smime/01-reply-mix-alt.eml", "|unsigned,mixed", NULL },
+	{ "01-enc/smime/01-reply-mix-crlf.eml", "|unsigned,mixed", NULL },
+	{ "01-enc/smime/01-reply-mix-css.eml", "|unsigned,mixed", NULL },
+	{ "01-enc/smime/01-reply-mix-dbl.eml", "|unsigned,mixed", NULL },
+	{ "01-enc/smime/02-reply-rel.eml", "|unsigned,mixed", NULL },
+	{ "reevaluation-2020/01-enc/smime/01-reply-mix-css-modified.eml",
+	    "|unsigned,mixed", NULL },
+};
+
+static struct keyset cv;
+static int cv_ok;
+
+static void
+cv_setup(void)
+{
+	const char *c = tu_corpora();
+	char a[1024], b[1024];
+
+	if (c == NULL)
+		return;
+	keyset_init(&cv);
+	snprintf(a, sizeof(a),
+	    "%s/covert-content/assets/secret-keys/manager@bigcorporation.crt", c);
+	snprintf(b, sizeof(b),
+	    "%s/covert-content/assets/secret-keys/manager@bigcorporation.pem", c);
+	cv_ok = add_pem_key(&cv, a, b) == 0;
+}
+
+static void
+cv_teardown(void)
+{
+	if (tu_corpora() != NULL)
+		keyset_release(&cv);
+	cv_ok = 0;
+}
+
+START_TEST(covert)
+{
+	char dir[1024];
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert_msg(cv_ok, "cannot load the manager key");
+	snprintf(dir, sizeof(dir), "%s/covert-content", tu_corpora());
+	run_case(&cv.k, dir, &covert_cases[_i]);
+}
+END_TEST
+
+/* ---- openssl: AuthEnvelopedData over a KEK, good and tampered ---- */
+
+static int
+kek_lookup(void *arg, const unsigned char *id, size_t idlen,
+    unsigned char *key, size_t *keylen_r, const char **error_r)
+{
+	static const unsigned char want_id[] = { 0xC0, 0xFE, 0xE0 };
+	size_t i;
+
+	(void)arg;
+	(void)error_r;
+	if (idlen != sizeof(want_id) || memcmp(id, want_id, idlen) != 0)
+		return 0;
+	for (i = 0; i < 16; i++)
+		key[i] = (unsigned char)i;
+	*keylen_r = 16;
+	return 1;
+}
+
+static unsigned char *
+read_pem_cms(const char *path, size_t *len_r)
+{
+	FILE *fp = fopen(path, "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long len = 0;
+
+	if (fp == NULL)
+		return NULL;
+	if (!PEM_read(fp, &name, &header, &data, &len))
+		data = NULL;
+	fclose(fp);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	*len_r = (size_t)len;
+	return data;
+}
+
+START_TEST(openssl_authenveloped)
+{
+	static const struct {
+		const char *file;
+		int want;
+	} cases[] = {
+		{ "authenveloped_attrs.pem", 1 },
+		{ "bad_authenveloped_attrs.pem", 0 },
+	};
+	struct smime_keys k = { NULL, NULL, kek_lookup, NULL };
+	struct smime_decrypt_info di;
+	struct buf out;
+	const char *error;
+	char *path;
+	unsigned char *der;
+	size_t len;
+	int rc;
+
+	if (tu_corpora() == NULL)
+		return;
+	if (asprintf(&path, "%s/openssl/cms-data-upstream/%s", tu_corpora(),
+	    cases[_i].file) < 0)
+		ck_abort();
+	der = read_pem_cms(path, &len);
+	ck_assert_msg(der != NULL, "cannot read %s", path);
+	buf_init(&out, 0);
+	rc = smime_cms_decrypt(der, len, &k, &di, &out, &error);
+	if (cases[_i].want == 0) {
+		/* tampered: never plaintext, whatever the reason */
+		ck_assert_msg(rc == 0, "%s: got %d, want 0", cases[_i].file, rc);
+		ck_assert_uint_eq(out.len, 0);
+	} else if (smime_cms_type(der, len) == SMIME_CMS_UNKNOWN) {
+		/* OpenSSL 3.0.19 cannot parse AuthEnvelopedData with
+		 * authAttrs (upstream master file); nothing to compare */
+		ck_assert_int_eq(rc, 0);
+	} else {
+		ck_assert_msg(rc == 1, "%s: got %d (%s)", cases[_i].file, rc,
+		    error);
+		ck_assert_int_eq(di.key_found, 1);
+		ck_assert_str_eq(di.algorithm, "AES128-GCM, Key size: 128");
+		ck_assert_ptr_nonnull(memmem(out.data, out.len,
+		    "Hello AuthEnvelopedData world", 29));
+	}
+	smime_decrypt_info_release(&di);
+	buf_release(&out);
+	OPENSSL_free(der);
+	free(path);
+}
+END_TEST
+
 Suite *
 smime_corpus_suite(void)
 {
@@ -316,6 +589,22 @@ smime_corpus_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, thunderbird, 0,
 	    sizeof(tb_cases) / sizeof(tb_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("johnny");
+	tcase_add_unchecked_fixture(tc, jf_setup, jf_teardown);
+	tcase_add_loop_test(tc, johnny, 0,
+	    sizeof(johnny_cases) / sizeof(johnny_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("covert");
+	tcase_add_unchecked_fixture(tc, cv_setup, cv_teardown);
+	tcase_add_loop_test(tc, covert, 0,
+	    sizeof(covert_cases) / sizeof(covert_cases[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("openssl");
+	tcase_add_loop_test(tc, openssl_authenveloped, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

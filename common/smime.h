@@ -127,6 +127,17 @@ struct smime_simple_keys {
 void smime_simple_keys_init(struct smime_keys *k,
     struct smime_simple_keys *sk);
 
+/*
+ * The real thing: keys and trust from the X.509 keystore (x509.h).  ks
+ * is borrowed and must outlive k.  Signer trust is x509_verify() for
+ * signing; Signer-Trusted-Info is its reason ("expired 2024-03-01",
+ * "no path to a trusted root", "revoked by ... CRL", "black-listed"...).
+ * Strict mode (x509_strict_allows) is the caller's check on the
+ * decrypting certificate before it delivers the plaintext.
+ */
+struct x509_ks;
+void smime_keys_from_ks(struct smime_keys *k, struct x509_ks *ks);
+
 /* ---- CMS on bytes ---- */
 
 enum smime_cms_type {

@@ -13,6 +13,10 @@
 #include <openssl/evp.h>
 
 #include "infohdr.h"
+#include "secret.h"
+#include "settings.h"
+#include "store.h"
+#include "x509.h"
 #include "smime.h"
 #include "testutil.h"
 #include "tu_smime.h"
@@ -700,6 +704,207 @@ START_TEST(apply_strips_forged)
 }
 END_TEST
 
+/* Through the real keystore: key by RecipientInfo, trust with reasons. */
+START_TEST(keystore)
+{
+	static const unsigned char raw[32] = { 7, 7, 7 };
+	struct tu_pki *p = tu_pki();
+	struct store *st = NULL;
+	struct secret_key *mkey;
+	struct x509_ks *ks = NULL;
+	struct x509_import_result ir;
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt;
+	struct buf out;
+	const char *error = NULL;
+	char *dir, *db, *path, *data, thumb[X509_THUMB_LEN + 1];
+	size_t len;
+
+	ck_assert_ptr_nonnull(p);
+	dir = tu_tmpdir();
+	db = tu_path(dir, "p.db");
+	ck_assert_msg(store_open(&st, db, 1000, STORE_CREATE, &error) == 0,
+	    "%s", error);
+	mkey = secret_key_from_bytes(raw, sizeof(raw));
+	ck_assert_int_eq(x509_ks_new(st, mkey, &ks, &error), 0);
+
+	/* root, and Bob's key as PKCS#12 */
+	ck_assert_int_eq(tu_sh("cd %s && openssl pkcs12 -export -inkey "
+	    "bob.key -in bob.crt -out %s/bob.p12 -passout pass:pw", p->dir,
+	    dir), 0);
+	path = tu_path(p->dir, "ca.crt");
+	data = tu_read_file(path, &len);
+	memset(&ir, 0, sizeof(ir));
+	ck_assert_msg(x509_import_certs(ks, X509KS_ROOTS,
+	    (unsigned char *)data, len, &ir, &error) == 0, "%s", error);
+	x509_import_result_release(&ir);
+	free(data);
+	free(path);
+	path = tu_path(dir, "bob.p12");
+	data = tu_read_file(path, &len);
+	memset(&ir, 0, sizeof(ir));
+	ck_assert_msg(x509_import_pkcs12(ks, (unsigned char *)data, len, "pw",
+	    &ir, &error) == 0, "%s", error);
+	x509_import_result_release(&ir);
+	free(data);
+	free(path);
+
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_sign_encrypt(MSG, strlen(MSG), p->alice,
+	    p->alice_key, NULL, rcpt, &o, &out, &error), 0);
+	smime_keys_from_ks(&k, ks);
+	ck_assert_msg(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error) == 0, "%s", error);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_SIGNED_VALID),
+	    SMIME_R_DECRYPTED | SMIME_R_SIGNED_VALID);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-0-1"), "True");
+	/* the signer's certificate is offered to the caller */
+	ck_assert_int_eq(sk_X509_num(r.certs), 1);
+	ck_assert_int_eq(X509_cmp(sk_X509_value(r.certs, 0), p->alice), 0);
+	smime_result_release(&r);
+
+	/* black-list Alice: verified, but not trusted, with the reason */
+	ck_assert_int_eq(x509_thumbprint(p->alice, thumb), 0);
+	ck_assert_msg(x509_ctl_set(ks, thumb, X509_CTL_BLACK, 0, &error) == 0,
+	    "%s", error);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_SIGNED |
+	    SMIME_R_SIGNED_VALID), SMIME_R_DECRYPTED | SMIME_R_SIGNED);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-1"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-0-1"), "False");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-Info-0-1"),
+	    "black-listed");
+	smime_result_release(&r);
+
+	/* no key in the keystore for Carol */
+	sk_X509_set(rcpt, 0, p->carol);
+	buf_reset(&out);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags, SMIME_R_ENCRYPTED | SMIME_R_KEY_NOT_FOUND);
+	smime_result_release(&r);
+
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	x509_ks_free(&ks);
+	secret_key_free(&mkey);
+	store_free(&st);
+	free(db);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
+/* Every smime.* operation setting parses with its default and values. */
+START_TEST(settings_rows)
+{
+	extern const struct setting_def settings_defs_smime[];
+	const struct setting_def *d;
+	struct smime_opts o;
+	const char *error;
+	int n = 0;
+
+	smime_opts_init(&o);
+	for (d = settings_defs_smime; d->name != NULL; d++) {
+		char vals[512], *v, *save;
+
+		if (strcmp(d->name, "smime.auto-select") == 0 ||
+		    strcmp(d->name, "smime.always-use-freshest-signing-cert") == 0 ||
+		    strcmp(d->name, "smime.add-additional-certificates") == 0 ||
+		    strcmp(d->name, "smime.skip-calendar") == 0 ||
+		    strcmp(d->name, "smime.skip-signing-calendar") == 0)
+			continue;
+		n++;
+		ck_assert_msg(smime_opts_set(&o, d->name, d->def, &error) == 0,
+		    "%s default '%s': %s", d->name, d->def, error);
+		if (d->type != SETTING_ENUM)
+			continue;
+		snprintf(vals, sizeof(vals), "%s", d->values);
+		for (v = strtok_r(vals, "|", &save); v != NULL;
+		    v = strtok_r(NULL, "|", &save))
+			ck_assert_msg(smime_opts_set(&o, d->name, v, &error) ==
+			    0, "%s '%s': %s", d->name, v, error);
+	}
+	ck_assert_int_eq(n, 9);
+	/* the defaults are the gpgsm-compatible ones */
+	smime_opts_init(&o);
+	ck_assert_int_eq(o.cipher, SMIME_AES128_CBC);
+	ck_assert_int_eq(o.scheme, SMIME_RSA_PKCS1);
+	ck_assert_int_eq(o.opaque, 0);
+}
+END_TEST
+
+/* Info headers: numbering, folding, sanitising, stripping. */
+START_TEST(infohdr_model)
+{
+	struct infohdr *ih = infohdr_new("X-CipherMail-Info");
+	struct buf out, stripped;
+	size_t removed, i;
+	char *line;
+	const char *hdr =
+	    "Received: x\r\n"
+	    "X-CipherMail-Info-Signer-Verified-0-0: True\r\n"
+	    "x-djigzo-info-smime-signed: True\r\n"
+	    "\tcontinued\r\n"
+	    "X-CipherMail-Information: not ours\r\n"
+	    "Subject: hi\r\n";
+
+	ck_assert_ptr_nonnull(ih);
+	ck_assert_int_eq(infohdr_add(ih, "Encryption-Algorithm", -1, 0,
+	    "AES128, Key size: 128"), 0);
+	ck_assert_int_eq(infohdr_add(ih, "Encryption-Recipient", 1, 0, "%s",
+	    "CN=Thawte Personal Freemail Issuing CA, O=Thawte Consulting "
+	    "(Pty) Ltd., C=ZA/6683C//1.2.840.113549.1.1.1"), 0);
+	ck_assert_int_eq(infohdr_add(ih, "Signer-ID", 0, 1, "evil\r\nBcc: x"),
+	    0);
+	ck_assert_int_eq(infohdr_add(ih, "SMIME-Encrypted", -1, -1, "True"), 0);
+	ck_assert_str_eq(infohdr_name(ih, 0),
+	    "X-CipherMail-Info-Encryption-Algorithm-0");
+	ck_assert_str_eq(infohdr_name(ih, 1),
+	    "X-CipherMail-Info-Encryption-Recipient-1-0");
+	ck_assert_str_eq(infohdr_name(ih, 3), "X-CipherMail-Info-SMIME-Encrypted");
+	ck_assert_str_eq(infohdr_get(ih, "Signer-ID-0-1"), "evil??Bcc: x");
+	buf_init(&out, 0);
+	ck_assert_int_eq(infohdr_render(ih, &out, "\r\n"), 0);
+	/* every line within 76 columns, and it unfolds to the value */
+	for (line = out.data; *line != '\0';) {
+		char *e = strstr(line, "\r\n");
+
+		ck_assert_ptr_nonnull(e);
+		ck_assert_msg(e - line <= INFOHDR_FOLD, "line of %d: %.*s",
+		    (int)(e - line), (int)(e - line), line);
+		line = e + 2;
+	}
+	ck_assert_ptr_nonnull(strstr(out.data,
+	    "X-CipherMail-Info-Encryption-Recipient-1-0: CN=Thawte Personal "
+	    "Freemail\r\n Issuing CA, O=Thawte Consulting (Pty) Ltd.,\r\n "
+	    "C=ZA/6683C//1.2.840.113549.1.1.1\r\n"));
+	buf_release(&out);
+
+	buf_init(&stripped, 0);
+	ck_assert_int_eq(infohdr_strip(hdr, strlen(hdr), "X-Postern-Info",
+	    "X-CipherMail-Info X-Djigzo-Info", &stripped, &removed), 0);
+	ck_assert_uint_eq(removed, 2);
+	ck_assert_str_eq(stripped.data, "Received: x\r\n"
+	    "X-CipherMail-Information: not ours\r\nSubject: hi\r\n");
+	buf_release(&stripped);
+	/* limit: INFOHDR_MAX entries, then -1 */
+	for (i = infohdr_count(ih); i < INFOHDR_MAX; i++)
+		ck_assert_int_eq(infohdr_add(ih, "X", (int)i, 0, "v"), 0);
+	ck_assert_int_eq(infohdr_add(ih, "X", 0, 0, "v"), -1);
+	infohdr_free(&ih);
+	ck_assert_ptr_null(ih);
+	infohdr_free(&ih);
+}
+END_TEST
+
 Suite *
 smime_suite(void)
 {
@@ -724,6 +929,12 @@ smime_suite(void)
 	tcase_add_test(tc, zero_signers);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
+	tcase_add_test(tc, keystore);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("model");
+	tcase_add_test(tc, settings_rows);
+	tcase_add_test(tc, infohdr_model);
 	suite_add_tcase(s, tc);
 	return s;
 }

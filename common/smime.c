@@ -8,6 +8,7 @@
  * enters a part that is not the root or the content of a signature layer.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,91 +280,130 @@ multipart_split(const char *body, size_t len, const char *boundary,
 	return start != NULL ? n : -1;
 }
 
-static int
-b64val(unsigned char c)
+/* base64 alphabet -> value; 64: skip (white space, anything else),
+ * 65: '=' (end) */
+static unsigned char b64tab[256];
+
+static void
+b64tab_init(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	int i;
+
+	if (b64tab['A'] == 0 && b64tab['B'] == 1)
+		return;
+	memset(b64tab, 64, sizeof(b64tab));
+	for (i = 0; i < 64; i++)
+		b64tab[(unsigned char)alpha[i]] = (unsigned char)i;
+	b64tab['='] = 65;
 }
 
 static int
 b64_decode(const char *p, size_t len, struct buf *out)
 {
+	const unsigned char *s = (const unsigned char *)p, *end = s + len;
+	unsigned char *o;
 	unsigned int acc = 0;
-	int bits = 0;
-	size_t i;
+	int n = 0;
 
+	b64tab_init();
 	if (buf_reserve(out, len / 4 * 3 + 3) < 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		int v;
-
-		if (p[i] == '=')
-			break;
-		v = b64val((unsigned char)p[i]);
-		if (v < 0)
+	o = (unsigned char *)out->data + out->len;
+	while (s < end) {
+		/* fast path: four alphabet characters */
+		if (end - s >= 4 && n == 0 && b64tab[s[0]] < 64 &&
+		    b64tab[s[1]] < 64 && b64tab[s[2]] < 64 && b64tab[s[3]] < 64) {
+			acc = (unsigned)b64tab[s[0]] << 18 |
+			    (unsigned)b64tab[s[1]] << 12 |
+			    (unsigned)b64tab[s[2]] << 6 | b64tab[s[3]];
+			o[0] = (unsigned char)(acc >> 16);
+			o[1] = (unsigned char)(acc >> 8);
+			o[2] = (unsigned char)acc;
+			o += 3;
+			s += 4;
 			continue;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out->data[out->len++] = (char)((acc >> bits) & 0xff);
 		}
+		if (b64tab[*s] == 65)
+			break;
+		if (b64tab[*s] < 64) {
+			acc = acc << 6 | b64tab[*s];
+			if (++n == 4) {
+				*o++ = (unsigned char)(acc >> 16);
+				*o++ = (unsigned char)(acc >> 8);
+				*o++ = (unsigned char)acc;
+				n = 0;
+				acc = 0;
+			}
+		}
+		s++;
 	}
+	/* a partial final group: 2 chars -> 1 byte, 3 -> 2 */
+	if (n == 2)
+		*o++ = (unsigned char)(acc >> 4);
+	else if (n == 3) {
+		*o++ = (unsigned char)(acc >> 10);
+		*o++ = (unsigned char)(acc >> 2);
+	}
+	out->len = (size_t)((char *)o - out->data);
 	out->data[out->len] = '\0';
 	return 0;
 }
 
+/* base64 in lines of 76 characters ended by eol, straight into out */
 static int
 b64_encode(const unsigned char *p, size_t len, const char *eol,
     struct buf *out)
 {
-	unsigned char line[80];
-	size_t i;
+	size_t elen = strlen(eol), lines = (len + 56) / 57, i;
+	char *o;
 
+	if (buf_reserve(out, lines * (76 + elen) + 1) < 0)
+		return -1;
+	o = out->data + out->len;
 	for (i = 0; i < len; i += 57) {
 		size_t n = len - i < 57 ? len - i : 57;
-		int w = EVP_EncodeBlock(line, p + i, (int)n);
+		int w = EVP_EncodeBlock((unsigned char *)o, p + i, (int)n);
 
-		if (buf_append(out, line, (size_t)w) < 0 ||
-		    buf_puts(out, eol) < 0)
-			return -1;
+		o += w;
+		memcpy(o, eol, elen);
+		o += elen;
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
-/* Append p with every line end turned into eol. */
+/* Append p with every line end turned into eol ("\r\n" or "\n"); runs
+ * of lines that already end that way are copied in one go. */
 static int
 put_eol(struct buf *out, const char *p, size_t len, const char *eol)
 {
-	size_t elen = strlen(eol), pos = 0;
+	int crlf = eol[0] == '\r';
+	size_t run = 0, pos = 0;
 
-	if (buf_reserve(out, len + len / 16 + 2) < 0)
+	if (buf_reserve(out, len + 2) < 0)
 		return -1;
 	while (pos < len) {
 		const char *nl = memchr(p + pos, '\n', len - pos);
-		size_t n;
+		size_t i, end;
+		int has_cr;
 
 		if (nl == NULL)
-			return buf_append(out, p + pos, len - pos);
-		n = (size_t)(nl - (p + pos));
-		if (n > 0 && p[pos + n - 1] == '\r')
-			n--;
-		if (buf_append(out, p + pos, n) < 0 ||
-		    buf_append(out, eol, elen) < 0)
+			break;
+		i = (size_t)(nl - p);
+		has_cr = i > run && p[i - 1] == '\r';
+		pos = i + 1;
+		if (has_cr == crlf)
+			continue;
+		end = has_cr ? i - 1 : i;
+		if (buf_append(out, p + run, end - run) < 0 ||
+		    buf_puts(out, eol) < 0)
 			return -1;
-		pos = (size_t)(nl - p) + 1;
+		run = pos;
 	}
-	return 0;
+	return buf_append(out, p + run, len - run);
 }
 
 static const char *
@@ -436,21 +476,38 @@ scan_parts(const char *p, size_t len, int depth, unsigned *flags)
 		scan_parts(parts[i].p, parts[i].len, depth + 1, flags);
 }
 
+/* Any byte >= 0x80 or NUL in p[0..n)?  Eight bytes at a time. */
+static int
+has_8bit(const char *p, size_t n)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
+			return 1;
+	}
+	for (; n > 0; p++, n--)
+		if ((unsigned char)*p >= 0x80 || *p == '\0')
+			return 1;
+	return 0;
+}
+
 /* 8-bit bytes in a (leaf) part declared 7bit (or with no CTE)? */
 static int
 illegal_7bit(const char *p, size_t len, int depth)
 {
 	struct span parts[MAX_PARTS];
 	struct ment m;
-	size_t i;
 	int n, k;
 
 	if (depth > SCAN_DEPTH)
 		return 0;
 	ment_parse(p, len, &m);
-	for (i = 0; i < m.hdr_len; i++)
-		if ((unsigned char)m.hdr[i] >= 0x80 || m.hdr[i] == '\0')
-			return 1;
+	if (has_8bit(m.hdr, m.hdr_len))
+		return 1;
 	if (strncmp(m.type, "multipart/", 10) == 0) {
 		n = multipart_split(m.body, m.body_len, m.boundary, parts,
 		    MAX_PARTS);
@@ -463,10 +520,7 @@ illegal_7bit(const char *p, size_t len, int depth)
 	    strcmp(m.cte, "quoted-printable") != 0 &&
 	    strcmp(m.cte, "base64") != 0)
 		return 0;
-	for (i = 0; i < m.body_len; i++)
-		if ((unsigned char)m.body[i] >= 0x80 || m.body[i] == '\0')
-			return 1;
-	return 0;
+	return has_8bit(m.body, m.body_len);
 }
 
 /* ---- inbound ---- */

@@ -150,7 +150,8 @@ enum smime_cms_type {
 	SMIME_CMS_OTHER,
 };
 
-/* The type of a DER/BER ContentInfo, without decrypting anything. */
+/* The type of a DER/BER ContentInfo from its contentType alone (the
+ * rest is not parsed: an operation may still find it corrupt). */
 enum smime_cms_type smime_cms_type(const unsigned char *der, size_t len);
 
 struct smime_recipient {

@@ -286,19 +286,40 @@ cms_parse(const unsigned char *der, size_t len)
 	return d2i_CMS_ContentInfo(NULL, &p, (long)len);
 }
 
+/* The type from the contentType OID alone: no full parse (that is done
+ * once, by the operation). */
 enum smime_cms_type
 smime_cms_type(const unsigned char *der, size_t len)
 {
-	CMS_ContentInfo *cms = cms_parse(der, len);
-	enum smime_cms_type t;
+	const unsigned char *p = der, *end = der + len, *e;
+	ASN1_OBJECT *oid;
+	int tag, cls, nid;
 
-	if (cms == NULL) {
-		ERR_clear_error();
-		return SMIME_CMS_UNKNOWN;
+	if (asn1_enter(&p, end, &e, &tag, &cls) < 0 ||
+	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+		goto bad;
+	oid = d2i_ASN1_OBJECT(NULL, &p, e - p);
+	if (oid == NULL)
+		goto bad;
+	nid = OBJ_obj2nid(oid);
+	ASN1_OBJECT_free(oid);
+	switch (nid) {
+	case NID_pkcs7_enveloped:
+		return SMIME_CMS_ENVELOPED;
+	case NID_id_smime_ct_authEnvelopedData:
+		return SMIME_CMS_AUTH_ENVELOPED;
+	case NID_pkcs7_signed:
+		return SMIME_CMS_SIGNED;
+	case NID_id_smime_ct_compressedData:
+		return SMIME_CMS_COMPRESSED;
+	case NID_pkcs7_data:
+		return SMIME_CMS_DATA;
+	default:
+		return SMIME_CMS_OTHER;
 	}
-	t = type_of(cms);
-	CMS_ContentInfo_free(cms);
-	return t;
+bad:
+	ERR_clear_error();
+	return SMIME_CMS_UNKNOWN;
 }
 
 /* ---- decrypt ---- */
@@ -862,21 +883,25 @@ smime_micalg(enum smime_digest d)
 	}
 }
 
+/* DER straight into out: length first, then encode in place */
 static int
 cms_to_buf(CMS_ContentInfo *cms, struct buf *out, const char **error_r)
 {
-	unsigned char *der = NULL;
+	unsigned char *p;
 	int n;
 
-	n = i2d_CMS_ContentInfo(cms, &der);
+	n = i2d_CMS_ContentInfo(cms, NULL);
 	if (n <= 0)
 		return err_set(error_r, "cannot encode CMS: %s",
 		    smime_ossl_err());
-	if (buf_append(out, der, (size_t)n) < 0) {
-		OPENSSL_free(der);
+	if (buf_reserve(out, (size_t)n + 1) < 0)
 		return err_set(error_r, "CMS output too large");
-	}
-	OPENSSL_free(der);
+	p = (unsigned char *)out->data + out->len;
+	if (i2d_CMS_ContentInfo(cms, &p) != n)
+		return err_set(error_r, "cannot encode CMS: %s",
+		    smime_ossl_err());
+	out->len += (size_t)n;
+	out->data[out->len] = '\0';
 	return 0;
 }
 

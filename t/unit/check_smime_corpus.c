@@ -509,6 +509,18 @@ kek_lookup(void *arg, const unsigned char *id, size_t idlen,
 	return 1;
 }
 
+static int
+cms_parses(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	int ok = cms != NULL;
+
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return ok;
+}
+
 static unsigned char *
 read_pem_cms(const char *path, size_t *len_r)
 {
@@ -553,13 +565,14 @@ START_TEST(openssl_authenveloped)
 		ck_abort();
 	der = read_pem_cms(path, &len);
 	ck_assert_msg(der != NULL, "cannot read %s", path);
+	ck_assert_int_eq(smime_cms_type(der, len), SMIME_CMS_AUTH_ENVELOPED);
 	buf_init(&out, 0);
 	rc = smime_cms_decrypt(der, len, &k, &di, &out, &error);
 	if (cases[_i].want == 0) {
 		/* tampered: never plaintext, whatever the reason */
 		ck_assert_msg(rc == 0, "%s: got %d, want 0", cases[_i].file, rc);
 		ck_assert_uint_eq(out.len, 0);
-	} else if (smime_cms_type(der, len) == SMIME_CMS_UNKNOWN) {
+	} else if (!cms_parses(der, len)) {
 		/* OpenSSL 3.0.19 cannot parse AuthEnvelopedData with
 		 * authAttrs (upstream master file); nothing to compare */
 		ck_assert_int_eq(rc, 0);

@@ -1120,6 +1120,18 @@ smime_simple_keys_init(struct smime_keys *k, struct smime_simple_keys *sk)
 	k->arg = sk;
 }
 
+static OSSL_PROVIDER *prov_legacy, *prov_default;
+
+static void
+legacy_unload(void)
+{
+	if (prov_legacy != NULL)
+		OSSL_PROVIDER_unload(prov_legacy);
+	if (prov_default != NULL)
+		OSSL_PROVIDER_unload(prov_default);
+	prov_legacy = prov_default = NULL;
+}
+
 int
 smime_legacy_enable(const char **error_r)
 {
@@ -1127,10 +1139,15 @@ smime_legacy_enable(const char **error_r)
 
 	if (done)
 		return 0;
-	if (OSSL_PROVIDER_load(NULL, "legacy") == NULL ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL)
+	prov_legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	prov_default = OSSL_PROVIDER_load(NULL, "default");
+	if (prov_legacy == NULL || prov_default == NULL) {
+		legacy_unload();
 		return err_set(error_r, "cannot load the legacy provider: %s",
 		    smime_ossl_err());
+	}
+	/* unloaded before OpenSSL's own exit handler runs */
+	atexit(legacy_unload);
 	done = 1;
 	return 0;
 }

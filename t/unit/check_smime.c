@@ -214,7 +214,14 @@ START_TEST(encrypt_gpgsm)
 	    "--passphrase-fd 0 --disable-crl-checks --decrypt "
 	    "body.der > plain 2>err; r=$?; gpgconf --kill gpg-agent; exit $r",
 	    dir, p->dir, p->dir, p->dir, dir);
-	ck_assert_msg(rc == 0, "gpgsm decrypt %s: exit %d", ciphers[_i], rc);
+	if (rc != 0) {
+		char *t = tu_path(dir, "err"), *txt;
+		size_t n;
+
+		txt = tu_read_file(t, &n);
+		ck_abort_msg("gpgsm decrypt %s: exit %d: %s", ciphers[_i], rc,
+		    txt != NULL ? txt : "");
+	}
 	f = tu_path(dir, "plain");
 	plain = tu_read_file(f, &plen);
 	ck_assert_ptr_nonnull(plain);

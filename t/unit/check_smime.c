@@ -615,6 +615,32 @@ START_TEST(zero_signers)
 }
 END_TEST
 
+/* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
+ * passed on, never inflated. */
+START_TEST(compressed)
+{
+	static const char msg[] = "From: a@example.org\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: application/pkcs7-mime; smime-type=compressed-data;"
+	    " name=smime.p7z\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	    "MIGwBgsqhkiG9w0BCRABCaCBoDCBnQIBADANBgsqhkiG9w0BCRADCDCBiAYJKoZI"
+	    "hvcNAQcBoHsEeXic7cExAQAAAMKgbOtfyhoeQAEAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACvBuIMNG4=\r\n";
+	struct smime_result r;
+	const char *error;
+
+	ck_assert_int_eq(smime_inbound(msg, strlen(msg), NULL, NULL, NULL, 0,
+	    &r, &error), 0);
+	ck_assert_uint_eq(r.flags, SMIME_R_COMPRESSED);
+	ck_assert_int_eq(r.changed, 0);
+	ck_assert_int_eq(r.levels, 1);
+	ck_assert_int_eq(r.layer[0].kind, SMIME_LAYER_COMPRESSED);
+	ck_assert_str_eq(infohdr_get(r.info, "SMIME-Compressed"), "True");
+	smime_result_release(&r);
+}
+END_TEST
+
 /* smime.max-size: exact limit passes, limit + 1 does not. */
 START_TEST(max_size)
 {
@@ -934,6 +960,7 @@ smime_suite(void)
 	tcase_add_test(tc, sign_negative);
 	tcase_add_test(tc, decrypt_negative);
 	tcase_add_test(tc, zero_signers);
+	tcase_add_test(tc, compressed);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

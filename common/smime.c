@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "mime.h"
 #include "smime.h"
 #include "smime_int.h"
 
@@ -1035,6 +1036,74 @@ smime_inbound_apply(const char *msg, size_t len,
 	if (buf_append(out, e.hdr + e.hdr_len,
 	    (size_t)(m + mlen - (e.hdr + e.hdr_len))) < 0)
 		return err_set(error_r, "message too large");
+	return 0;
+}
+
+/* ---- on a parsed message ---- */
+
+/* Is e reached from the root only through the first parts of S/MIME
+ * multipart/signed entities (the path a decryption may follow)? */
+static int
+on_signature_path(const struct mime_entity *e)
+{
+	for (; e->parent != NULL; e = e->parent) {
+		const struct mime_entity *p = e->parent;
+		unsigned kind = mime_entity_kind(p);
+
+		/* a PGP/MIME signature layer is looked through as well */
+		if (p->children != e ||
+		    !(kind & (MIME_K_SMIME_SIGNED | MIME_K_PGP_SIGNED)))
+			return 0;
+	}
+	return 1;
+}
+
+int
+smime_inbound_mime(const struct mime_message *m,
+    const struct smime_keys *keys, const struct smime_opts *opts,
+    const char *from, time_t at, const struct mime_limits *lim,
+    struct smime_result *result, struct mime_message **new_r,
+    const char **error_r)
+{
+	struct mime_inspect ins;
+	size_t i;
+
+	if (new_r != NULL)
+		*new_r = NULL;
+	if (m->data == NULL)
+		return err_set(error_r, "message has no input bytes");
+	if (smime_inbound(m->data, m->len, keys, opts, from, at, result,
+	    error_r) < 0)
+		return -1;
+	mime_inspect(m, &ins);
+	for (i = 0; i < ins.nparts; i++) {
+		const struct mime_crypto_part *cp = &ins.parts[i];
+		unsigned smime = MIME_K_SMIME_ENVELOPED |
+		    MIME_K_SMIME_AUTH_ENVELOPED | MIME_K_SMIME_OPAQUE_SIGNED |
+		    MIME_K_SMIME_UNKNOWN;
+
+		if (on_signature_path(cp->entity))
+			continue;
+		if (cp->kind & smime)
+			result->flags |= SMIME_R_MIXED;
+		else if (cp->kind & MIME_K_SMIME_SIGNED)
+			result->flags |= SMIME_R_PARTIAL_SIGNED;
+	}
+	if ((result->flags & SMIME_R_MIXED) &&
+	    infohdr_get(result->info, "SMIME-Mixed-Content") == NULL &&
+	    infohdr_add(result->info, "SMIME-Mixed-Content", -1, -1,
+	    "True") < 0) {
+		smime_result_release(result);
+		return err_set(error_r, "out of memory");
+	}
+	if (result->changed && new_r != NULL) {
+		*new_r = mime_parse(result->message, result->message_len, lim,
+		    error_r);
+		if (*new_r == NULL) {
+			smime_result_release(result);
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -344,6 +344,27 @@ int smime_inbound_apply(const char *msg, size_t len,
     struct buf *out, const char **error_r);
 
 /*
+ * The same on a message parsed by the MIME engine (mime.h): the walk runs
+ * over the message's input bytes (m->data, m->len; a built message with
+ * no input is an error), and mime_inspect() is consulted as a second
+ * opinion: an S/MIME part (pkcs7-mime of any kind, or an S/MIME
+ * multipart/signed) that is neither the root nor reached only through
+ * S/MIME (or PGP/MIME) multipart/signed first parts from the root sets
+ * SMIME_R_MIXED
+ * (or SMIME_R_PARTIAL_SIGNED) even if the splitter here missed it.
+ * When the result is changed and new_r is not NULL, *new_r gets the new
+ * message parsed with lim (may be NULL); it points into result->message,
+ * so free it (mime_message_free) before releasing the result.
+ */
+struct mime_message;
+struct mime_limits;
+int smime_inbound_mime(const struct mime_message *m,
+    const struct smime_keys *keys, const struct smime_opts *opts,
+    const char *from, time_t at, const struct mime_limits *lim,
+    struct smime_result *result, struct mime_message **new_r,
+    const char **error_r);
+
+/*
  * Outbound: encrypt msg for recipients (+ the caller adds its additional
  * certificates to the same stack).  The message headers stay outside
  * (minus Content-*); the Content-* headers and the body are encrypted.

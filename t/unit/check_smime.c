@@ -615,6 +615,73 @@ START_TEST(zero_signers)
 }
 END_TEST
 
+/* smime.protect-headers: the copies travel inside; on the way in the
+ * inner ones win over the (possibly changed) outer ones. */
+START_TEST(protect_headers)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, plain, tampered;
+	const char *error;
+	char *dir, *hit;
+	size_t plen;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.protect-headers", "true",
+	    &error), 0);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	dir = tu_tmpdir();
+	free(tu_put(dir, "m.eml", out.data, out.len));
+	ck_assert_int_eq(tu_sh("openssl cms -decrypt -in %s/m.eml -recip "
+	    "%s/bob.crt -inkey %s/bob.key -out %s/plain 2>/dev/null", dir,
+	    p->dir, p->dir, dir), 0);
+	hit = tu_path(dir, "plain");
+	buf_init(&plain, 0);
+	{
+		char *t = tu_read_file(hit, &plen);
+
+		ck_assert_ptr_nonnull(t);
+		buf_append(&plain, t, plen);
+		free(t);
+	}
+	free(hit);
+	ck_assert_ptr_nonnull(strstr(plain.data, "Subject: quarterly numbers\r\n"));
+	ck_assert_ptr_nonnull(strstr(plain.data, "From: Alice <alice@example.org>\r\n"));
+	ck_assert_ptr_nonnull(strstr(plain.data, "To: Bob <bob@example.org>\r\n"));
+
+	/* an attacker rewrites the outer Subject: the inner one is kept */
+	buf_init(&tampered, 0);
+	hit = strstr(out.data, "Subject: quarterly numbers");
+	ck_assert_ptr_nonnull(hit);
+	buf_append(&tampered, out.data, (size_t)(hit - out.data));
+	buf_puts(&tampered, "Subject: URGENT wire money");
+	buf_puts(&tampered, hit + strlen("Subject: quarterly numbers"));
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(tampered.data, tampered.len, &k, &o,
+	    NULL, 0, &r, &error), 0);
+	ck_assert(r.changed);
+	ck_assert_ptr_null(strstr(r.message, "URGENT"));
+	ck_assert_ptr_nonnull(strstr(r.message, "Subject: quarterly numbers"));
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	buf_release(&plain);
+	buf_release(&tampered);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
 /* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
  * passed on, never inflated. */
 START_TEST(compressed)
@@ -961,6 +1028,7 @@ smime_suite(void)
 	tcase_add_test(tc, decrypt_negative);
 	tcase_add_test(tc, zero_signers);
 	tcase_add_test(tc, compressed);
+	tcase_add_test(tc, protect_headers);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

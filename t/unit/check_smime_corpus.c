@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
+#include "mime.h"
 #include "smime.h"
 #include "testutil.h"
 
@@ -290,6 +291,30 @@ run_case(const struct smime_keys *k, const char *dir,
 	if (!(r.flags & SMIME_R_DECRYPTED))
 		ck_assert_int_eq(r.changed, 0);
 	smime_result_release(&r);
+
+	/* the same through the MIME engine, with its second opinion */
+	{
+		struct mime_message *m, *nm = NULL;
+
+		m = mime_parse(msg, len, NULL, &error);
+		ck_assert_msg(m != NULL, "%s: mime_parse: %s", cc->file, error);
+		ck_assert_msg(smime_inbound_mime(m, k, NULL, NULL, PINNED_TIME,
+		    NULL, &r, &nm, &error) == 0, "%s: %s", cc->file, error);
+		trace_of(&r, trace, sizeof(trace));
+		ck_assert_msg(strcmp(trace, cc->want) == 0,
+		    "%s (mime): got '%s', want '%s'", cc->file, trace,
+		    cc->want);
+		if (r.changed) {
+			ck_assert_ptr_nonnull(nm);
+			ck_assert_msg(!(mime_entity_kind(nm->root) &
+			    (MIME_K_SMIME_ENVELOPED |
+			    MIME_K_SMIME_AUTH_ENVELOPED)), "%s: still encrypted",
+			    cc->file);
+		}
+		mime_message_free(&nm);
+		smime_result_release(&r);
+		mime_message_free(&m);
+	}
 	free(msg);
 	free(path);
 }
@@ -431,6 +456,19 @@ START_TEST(johnny)
 		    jc->mismatch);
 	ck_assert_int_eq(r.changed, 0);
 	smime_result_release(&r);
+	{
+		struct mime_message *m = mime_parse(msg, len, NULL, &error);
+
+		ck_assert_ptr_nonnull(m);
+		ck_assert_int_eq(smime_inbound_mime(m, &jf.k, NULL, NULL,
+		    JOHNNY_TIME, NULL, &r, NULL, &error), 0);
+		trace_of(&r, trace, sizeof(trace));
+		ck_assert_msg(strcmp(trace, jc->want) == 0,
+		    "%s (mime): got '%s', want '%s'", jc->file, trace,
+		    jc->want);
+		smime_result_release(&r);
+		mime_message_free(&m);
+	}
 	free(msg);
 	free(path);
 }

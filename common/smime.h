@@ -265,6 +265,12 @@ void smime_opts_init(struct smime_opts *o);
 int smime_opts_set(struct smime_opts *o, const char *name,
     const char *value, const char **error_r);
 
+/* The info header prefixes from postern.conf (info_header_prefix,
+ * legacy_info_header_prefixes); the strings stay owned by cfg, which
+ * must outlive o. */
+struct config;
+void smime_opts_config(struct smime_opts *o, const struct config *cfg);
+
 /*
  * Load the legacy provider (RC2, CAST5, SEED) next to the default one,
  * once per process.  Returns 0 or -1 (*error_r).  Decryption of those

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "err.h"
 #include "smime.h"
 
@@ -117,4 +118,11 @@ smime_opts_set(struct smime_opts *o, const char *name, const char *value,
 		return err_set(error_r, "unknown S/MIME setting '%s'", name);
 	}
 	return err_set(error_r, "bad value '%s' for '%s'", value, name);
+}
+
+void
+smime_opts_config(struct smime_opts *o, const struct config *cfg)
+{
+	o->prefix = config_str(cfg, "info_header_prefix");
+	o->legacy_prefixes = config_str(cfg, "legacy_info_header_prefixes");
 }

@@ -12,6 +12,8 @@
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 
+#include "config.h"
+#include "err.h"
 #include "infohdr.h"
 #include "secret.h"
 #include "settings.h"
@@ -682,6 +684,146 @@ START_TEST(protect_headers)
 }
 END_TEST
 
+/* A CBC ciphertext with one modified block (Efail gadget material):
+ * the garbled block shows up as 8-bit bytes in a 7bit part, and with
+ * abort-on-illegal-7bit the ciphertext is delivered, not the result. */
+START_TEST(cbc_tamper)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf ent, der, msg;
+	unsigned char line[80];
+	const char *error;
+	size_t i;
+	int w;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&ent, 0);
+	buf_puts(&ent, "Content-Type: text/plain; charset=us-ascii\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n\r\n");
+	for (i = 0; i < 20; i++)
+		buf_printf(&ent, "line %02zu of a plain 7bit text body\r\n", i);
+	buf_init(&der, 0);
+	ck_assert_int_eq(smime_cms_encrypt((unsigned char *)ent.data, ent.len,
+	    rcpt, &o, &der, &error), 0);
+	der.data[der.len - 48] ^= 0x5a;	/* third block from the end */
+	buf_init(&msg, 0);
+	buf_puts(&msg, "From: a@example.org\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n");
+	for (i = 0; i < der.len; i += 57) {
+		w = EVP_EncodeBlock(line, (unsigned char *)der.data + i,
+		    (int)(der.len - i < 57 ? der.len - i : 57));
+		buf_append(&msg, line, (size_t)w);
+		buf_puts(&msg, "\r\n");
+	}
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(msg.data, msg.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_ILLEGAL_7BIT),
+	    SMIME_R_DECRYPTED | SMIME_R_ILLEGAL_7BIT);
+	smime_result_release(&r);
+	o.abort_on_illegal_7bit = 1;
+	ck_assert_int_eq(smime_inbound(msg.data, msg.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_ILLEGAL_7BIT),
+	    SMIME_R_ILLEGAL_7BIT);
+	ck_assert_int_eq(r.changed, 0);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&ent);
+	buf_release(&der);
+	buf_release(&msg);
+}
+END_TEST
+
+static int
+failing_find_key(void *arg, const struct smime_rid *rid, EVP_PKEY **pkey_r,
+    X509 **cert_r, const char **error_r)
+{
+	(void)arg;
+	(void)rid;
+	(void)pkey_r;
+	(void)cert_r;
+	return err_set(error_r, "keystore unreadable");
+}
+
+static int
+failing_validate(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
+    time_t at, int *trusted_r, char *reason, size_t size,
+    const char **error_r)
+{
+	(void)arg;
+	(void)signer;
+	(void)untrusted;
+	(void)at;
+	(void)trusted_r;
+	(void)reason;
+	(void)size;
+	return err_set(error_r, "trust store unreadable");
+}
+
+/* Internal failures (keystore errors) are -1, never "not signed" or
+ * "no key": the caller tempfails and no mail is lost. */
+START_TEST(injected_failures)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_keys k = { failing_find_key, failing_validate, NULL,
+		NULL };
+	struct smime_opts o;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt;
+	struct buf enc, sig;
+	const char *error = NULL;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&enc, 0);
+	buf_init(&sig, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &enc,
+	    &error), 0);
+	ck_assert_int_eq(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    NULL, &o, &sig, &error), 0);
+	ck_assert_int_eq(smime_inbound(enc.data, enc.len, &k, &o, NULL, 0, &r,
+	    &error), -1);
+	ck_assert_str_eq(error, "keystore unreadable");
+	ck_assert_ptr_null(r.info);
+	ck_assert_int_eq(smime_inbound(sig.data, sig.len, &k, &o, NULL, 0, &r,
+	    &error), -1);
+	ck_assert_str_eq(error, "trust store unreadable");
+	/* encrypting to nobody, or with a legacy cipher not allowed */
+	sk_X509_pop(rcpt);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &enc,
+	    &error), -1);
+	ck_assert_str_eq(error, "no recipient certificates");
+	sk_X509_push(rcpt, p->bob);
+	ck_assert_int_eq(smime_opts_set(&o, "smime.encryption-algorithm",
+	    "RC2", &error), 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &enc,
+	    &error), -1);
+	ck_assert_ptr_nonnull(strstr(error, "legacy"));
+	/* PSS with an EC key is refused */
+	smime_opts_init(&o);
+	o.pss = 1;
+	ck_assert_int_eq(smime_sign(MSG, strlen(MSG), p->carol, p->carol_key,
+	    NULL, &o, &sig, &error), -1);
+	sk_X509_free(rcpt);
+	buf_release(&enc);
+	buf_release(&sig);
+}
+END_TEST
+
 /* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
  * passed on, never inflated. */
 START_TEST(compressed)
@@ -933,6 +1075,17 @@ START_TEST(settings_rows)
 			    0, "%s '%s': %s", d->name, v, error);
 	}
 	ck_assert_int_eq(n, 9);
+	{
+		struct config *cfg = config_defaults();
+
+		ck_assert_int_eq(config_set(cfg, "info_header_prefix",
+		    "X-CipherMail-Info", &error), 0);
+		smime_opts_config(&o, cfg);
+		ck_assert_str_eq(o.prefix, "X-CipherMail-Info");
+		ck_assert_str_eq(o.legacy_prefixes,
+		    "X-CipherMail-Info X-Djigzo-Info");
+		config_free(&cfg);
+	}
 	/* the defaults are the gpgsm-compatible ones */
 	smime_opts_init(&o);
 	ck_assert_int_eq(o.cipher, SMIME_AES128_CBC);
@@ -1029,6 +1182,8 @@ smime_suite(void)
 	tcase_add_test(tc, zero_signers);
 	tcase_add_test(tc, compressed);
 	tcase_add_test(tc, protect_headers);
+	tcase_add_test(tc, cbc_tamper);
+	tcase_add_test(tc, injected_failures);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

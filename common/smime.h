@@ -42,15 +42,60 @@
  *  - compressed-data is never decompressed: SMIME_R_COMPRESSED, header
  *    SMIME-Compressed, message unchanged from that layer on.
  *  - AuthEnvelopedData (GCM) whose tag does not match yields no plaintext.
+ *  - After decryption, 8-bit bytes (or NUL) in a part declared 7bit (or
+ *    with no transfer encoding) give SMIME-Illegal-Chars-Found (a CBC
+ *    block changed by an attacker shows up this way); with
+ *    abort_on_illegal_7bit the ciphertext is delivered unchanged.
+ *
+ * What is delivered (result->changed): only decryption changes the
+ * message.  The outer header minus Content-* / MIME-Version (and minus
+ * the fields the decrypted entity repeats: protected headers win), then
+ * the decrypted entity.  Signature layers inside it stay as they are, so
+ * the recipient can still verify them; signature layers outside it are
+ * consumed (reported at their level).  A message without an encryption
+ * layer is never changed by smime_inbound().
+ *
+ * Info headers (PREFIX-NAME[-INDEX]-LEVEL, see infohdr.h):
+ *   Encryption-Algorithm-L          "AES128, Key size: 128"
+ *   Encryption-Recipient-I-L        "issuer DN/serial hex/SKI hex/OID"
+ *   Signer-ID-I-L                   "issuer DN/serial hex/SKI hex"
+ *   Signer-Email-I-L                e-mail addresses of the certificate
+ *   Signer-Verified-I-L             True/False (digest and signature)
+ *   Signer-Verification-Info-I-L    why not (when False)
+ *   Signer-Trusted-I-L              True/False (validate callback)
+ *   Signer-Trusted-Info-I-L         the keystore's reason (when False)
+ *   Signer-Mismatch                 True: a counted signer is not From
+ *   SMIME-Encrypted                 True: an encryption layer was found
+ *   SMIME-Signed                    True/False: the delivered content is
+ *                                   covered by a signature
+ *   SMIME-Decryption-Key-Not-Found  True
+ *   SMIME-Decryption-Failed         the reason (corrupt, tag, cipher)
+ *   SMIME-Illegal-Chars-Found       True
+ *   SMIME-Mixed-Content             True: S/MIME part not at the root
+ *   SMIME-Compressed                True
+ *   SMIME-Skipped                   why (message larger than max_size)
+ * SMIME-Signed True never means valid: check the per-signer headers or
+ * SMIME_R_SIGNED_VALID.
  *
  * Ownership: smime_inbound() fills a struct smime_result the caller
  * releases with smime_result_release().  Its message (when changed) is
  * malloc'd, its info headers and certificates belong to the result until
- * released; take a reference (X509_up_ref) to keep a certificate.
- * Callbacks get borrowed pointers and return new references as stated.
+ * released; take a reference (X509_up_ref) to keep a certificate (the
+ * caller decides whether to import them into the keystore).  Callbacks
+ * get borrowed pointers and return new references as stated.  Outbound
+ * functions append to a caller's struct buf; certificates and keys are
+ * borrowed.
  *
- * Limits: messages up to smime_opts.max_size bytes (default 50 MiB);
- * at most SMIME_MAX_LAYERS layers (deeper ones are left as they are).
+ * Limits: messages up to smime_opts.max_size bytes (default 50 MiB;
+ * larger ones: inbound unchanged with SMIME-Skipped, outbound error); at
+ * most SMIME_MAX_LAYERS layers (deeper ones are left as they are).  Peak
+ * memory is about three times the message (one buffer per decrypted or
+ * unwrapped layer, plus the rebuilt message).
+ *
+ * Legacy ciphers (RC2, CAST5, SEED): setting smime.legacy-algorithms;
+ * the caller calls smime_legacy_enable() once at startup and sets
+ * smime_opts.legacy.  Without the provider such mail fails to decrypt
+ * cleanly (SMIME-Decryption-Failed) and is delivered unchanged.
  *
  * Logging: nothing; errors go to *error_r, the caller logs once.
  * An internal failure (out of memory, callback error) returns -1; the

@@ -183,6 +183,25 @@ void smime_simple_keys_init(struct smime_keys *k,
 struct x509_ks;
 void smime_keys_from_ks(struct smime_keys *k, struct x509_ks *ks);
 
+/*
+ * Strict mode (seed 003 §4.1.4, smime.strict): a key is only used when
+ * x509_strict_allows() accepts its certificate for recipient rcpt at
+ * time at (0: now); a refused key counts as not found (the mail stays
+ * encrypted, SMIME-Decryption-Key-Not-Found) and st->refused /
+ * st->reason say why, for the caller's log line.  st is owned by the
+ * caller and must outlive k; ks and rcpt are borrowed.
+ */
+struct smime_ks_strict {
+	struct x509_ks *ks;
+	const char *rcpt;
+	time_t at;
+	int refused;			/* keys refused by the rule */
+	char reason[SMIME_REASON_MAX];	/* the last refusal */
+};
+void smime_keys_from_ks_strict(struct smime_keys *k,
+    struct smime_ks_strict *st, struct x509_ks *ks, const char *rcpt,
+    time_t at);
+
 /* ---- CMS on bytes ---- */
 
 enum smime_cms_type {

@@ -1024,6 +1024,31 @@ START_TEST(keystore)
 	    "black-listed");
 	smime_result_release(&r);
 
+	/* strict mode: Bob's key only for bob@example.org */
+	{
+		struct smime_ks_strict strict;
+
+		smime_keys_from_ks_strict(&k, &strict, ks, "bob@example.org",
+		    0);
+		ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL,
+		    0, &r, &error), 0);
+		ck_assert(r.flags & SMIME_R_DECRYPTED);
+		ck_assert_int_eq(strict.refused, 0);
+		smime_result_release(&r);
+		smime_keys_from_ks_strict(&k, &strict, ks,
+		    "postmaster@example.org", 0);
+		ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL,
+		    0, &r, &error), 0);
+		ck_assert_uint_eq(r.flags, SMIME_R_ENCRYPTED |
+		    SMIME_R_KEY_NOT_FOUND);
+		ck_assert_int_eq(r.changed, 0);
+		ck_assert_int_eq(strict.refused, 1);
+		ck_assert_msg(strstr(strict.reason, "not associated") != NULL,
+		    "got %s", strict.reason);
+		smime_result_release(&r);
+		smime_keys_from_ks(&k, ks);
+	}
+
 	/* no key in the keystore for Carol */
 	sk_X509_set(rcpt, 0, p->carol);
 	buf_reset(&out);

@@ -139,7 +139,7 @@ struct mime_entity {
 	unsigned nchildren;
 
 	/* Offsets into src: the input of the message, or a private copy
-	 * (detached entities, replaced content).  from_input 0: a built
+	 * (mime_entity_copy(), replaced content).  from_input 0: a built
 	 * entity; start/end then only keep the place of the entity it
 	 * replaced in its parent (for the bytes between parts). */
 	int from_input;
@@ -304,6 +304,10 @@ unsigned mime_entity_kind(const struct mime_entity *e);
 
 /* ---- editing ----------------------------------------------------------- */
 
+/* m may be NULL in the header functions (an entity being built).  An
+ * edited entity re-emits its fields: untouched fields byte for byte,
+ * new ones in the message's line ends. */
+
 enum mime_where {
 	MIME_TOP = 0,		/* before the first field */
 	MIME_BOTTOM = 1,	/* after the last field */
@@ -329,7 +333,8 @@ int mime_header_add_raw(struct mime_message *m, struct mime_entity *e,
     const char **error_r);
 
 /* Replace old (any entity of m, root included) by new (a built entity,
- * or a copy from mime_entity_copy()).  old is freed; new becomes owned
+ * or a copy from mime_entity_copy(); never an entity or root that still
+ * belongs to a message).  old is freed; new becomes owned
  * by m; the bytes around old (delimiters) are kept. */
 int mime_entity_replace(struct mime_message *m, struct mime_entity *old,
     struct mime_entity *new, const char **error_r);

@@ -14,6 +14,8 @@
 #define ENCWORD_MAX 75	/* RFC 2047 2: an encoded-word is at most 75 */
 #define FOLD_AT 78
 #define PLAIN_WORD_MAX 900
+#define ENCTEXT_SCAN 2048	/* longest encoded text we look for */
+#define PARAMS_MAX 256		/* parameters kept per header */
 
 static void
 flag(unsigned *damage_r, unsigned bit)
@@ -472,7 +474,7 @@ encword_parse(const char *in, size_t len, size_t *wlen_r, size_t *cs_r,
 	if (len < 8 || in[0] != '=' || in[1] != '?')
 		return -1;
 	cs = i;
-	while (i < len && in[i] != '?' && !is_wsp(in[i]))
+	while (i < len && in[i] != '?' && !is_wsp(in[i]) && i < 66)
 		i++;
 	if (i >= len || in[i] != '?' || i == cs)
 		return -1;
@@ -486,7 +488,8 @@ encword_parse(const char *in, size_t len, size_t *wlen_r, size_t *cs_r,
 	i = q2;
 	/* text: up to "?=" (no white space, but be lenient about '?') */
 	while (i + 1 < len && !(in[i] == '?' && in[i + 1] == '=')) {
-		if (in[i] == '\n' || in[i] == '\r')
+		/* bounded, so a value full of "=?" stays linear */
+		if (in[i] == '\n' || in[i] == '\r' || i - q2 > ENCTEXT_SCAN)
 			return -1;
 		i++;
 	}
@@ -546,6 +549,8 @@ mime_header_decode(const char *in, size_t len, struct buf *out,
 		if (buf_putc(&unf, in[i]) < 0)
 			goto out;
 	}
+	if (buf_append(&unf, "", 0) < 0)
+		goto out;
 	in = unf.data;
 	len = unf.len;
 	i = 0;
@@ -900,6 +905,12 @@ add_param(struct mime_ctype *ct, char *name, char *value)
 			free(value);
 			return 0;	/* first wins */
 		}
+	if (ct->nparams >= PARAMS_MAX) {
+		ct->damage |= MIME_D_BAD_CTYPE;
+		free(name);
+		free(value);
+		return 0;
+	}
 	n = realloc(ct->params, (ct->nparams + 1) * sizeof(*n));
 	if (n == NULL) {
 		free(name);
@@ -1102,6 +1113,12 @@ mime_ctype_parse(const char *in, size_t len, int with_subtype,
 		if (p.section < 0 && !p.extended) {
 			if (add_param(ct, p.name, p.value) < 0)
 				goto out;
+			continue;
+		}
+		if (nrp >= PARAMS_MAX) {
+			ct->damage |= MIME_D_BAD_CTYPE;
+			free(p.name);
+			free(p.value);
 			continue;
 		}
 		n = realloc(rp, (nrp + 1) * sizeof(*rp));

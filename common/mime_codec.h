@@ -20,6 +20,11 @@
  *                           bad byte gives best effort (bytes >= 0x80
  *                           become U+FFFD) and MIME_D_CHARSET.
  *
+ * Bounds that keep hostile input linear: at most 256 parameters are kept
+ * per structured value (more: MIME_D_BAD_CTYPE), and an encoded-word
+ * whose text passes 2048 bytes or a charset name past 64 is left as
+ * plain text.
+ *
  * Every function appends to a caller-owned struct buf and returns 0, or
  * -1 when the buf's maximum or memory is hit (nothing else fails: bad
  * input is decoded best effort and flagged through *damage_r, which may

@@ -510,7 +510,7 @@ mime_build_multipart(const char *subtype, const char *params,
 		return NULL;
 	}
 	buf_init(&v, 0);
-	if (buf_printf(&v, "multipart/%s; boundary=\"%s\"", subtype, b) < 0 ||
+	if (buf_printf(&v, "multipart/%s;\n\tboundary=\"%s\"", subtype, b) < 0 ||
 	    (params != NULL && *params != '\0' &&
 	    buf_printf(&v, ";\n\t%s", params) < 0) ||
 	    add_field_text(e, "Content-Type", v.data) < 0 ||
@@ -550,34 +550,56 @@ mime_entity_add_child(struct mime_entity *parent, struct mime_entity *child,
 	return 0;
 }
 
-/* RFC 2231 filename*=utf-8''%XX when not printable ASCII. */
+#define PARAM_CHUNK 50	/* RFC 2231 sections keep lines under 78 */
+
+/* Content-Disposition: attachment with the file name as one parameter,
+ * or RFC 2231 sections (filename*0*=utf-8''%XX...; filename*1*=...) when
+ * it is not printable ASCII or too long for one line. */
 static int
 disposition_value(const char *filename, struct buf *v)
 {
-	size_t i;
-	int ascii = 1;
+	struct buf enc;
+	size_t i, len = strlen(filename), pos, n, sec;
+	int ascii = 1, rc = -1;
 
-	for (i = 0; filename[i] != '\0'; i++)
+	for (i = 0; i < len; i++)
 		if ((unsigned char)filename[i] < 0x20 ||
 		    (unsigned char)filename[i] >= 0x7f)
 			ascii = 0;
 	if (buf_puts(v, "attachment;\n\t") < 0)
 		return -1;
-	if (ascii)
+	if (ascii && len <= PARAM_CHUNK)
 		return buf_puts(v, "filename=") < 0 ? -1 :
 		    mime_param_quote(filename, v);
-	if (buf_puts(v, "filename*=utf-8''") < 0)
-		return -1;
-	for (i = 0; filename[i] != '\0'; i++) {
+	/* percent-encode everything but attribute-chars */
+	buf_init(&enc, 0);
+	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)filename[i];
 
 		if (isalnum(c) || strchr("!#$&+-.^_`|~", c) != NULL) {
-			if (buf_putc(v, (char)c) < 0)
-				return -1;
-		} else if (buf_printf(v, "%%%02X", c) < 0)
-			return -1;
+			if (buf_putc(&enc, (char)c) < 0)
+				goto out;
+		} else if (buf_printf(&enc, "%%%02X", c) < 0)
+			goto out;
 	}
-	return 0;
+	for (pos = 0, sec = 0; pos < enc.len; pos += n, sec++) {
+		n = enc.len - pos < PARAM_CHUNK ? enc.len - pos : PARAM_CHUNK;
+		/* never cut a %XX */
+		if (pos + n < enc.len) {
+			if (enc.data[pos + n - 1] == '%')
+				n -= 1;
+			else if (n >= 2 && enc.data[pos + n - 2] == '%')
+				n -= 2;
+		}
+		if (buf_printf(v, "%sfilename*%zu*=%s", sec > 0 ? ";\n\t" : "",
+		    sec, sec == 0 ? "utf-8''" : "") < 0 ||
+		    buf_append(v, enc.data + pos, n) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_release(&enc);
+	return rc;
 }
 
 struct mime_entity *

@@ -43,6 +43,7 @@ struct mime_parser {
 	/* current line */
 	char *line;
 	size_t line_cap;	/* bytes kept of a line */
+	size_t line_alloc;	/* bytes allocated for line (grows) */
 	size_t line_kept;
 	size_t line_len;	/* full length so far (LF excluded) */
 	size_t line_start;
@@ -287,7 +288,8 @@ mime_parser_new(const struct mime_limits *lim)
 	    p->lim.max_header_line : BODY_LINE_KEEP;
 	buf_init(&p->ct, p->lim.max_header_size + 1);
 	buf_init(&p->cte, p->lim.max_header_size + 1);
-	p->line = malloc(p->line_cap + 1);
+	p->line_alloc = BODY_LINE_KEEP;
+	p->line = malloc(p->line_alloc + 1);
 	p->m = calloc(1, sizeof(*p->m));
 	if (p->line == NULL || p->m == NULL ||
 	    (p->m->root = mime_entity_alloc()) == NULL) {
@@ -642,6 +644,24 @@ line(struct mime_parser *p, const char *l, size_t kept, size_t len,
 	return 0;
 }
 
+/* Grow the line buffer towards line_cap (most lines are short). */
+static int
+line_grow(struct mime_parser *p, size_t need)
+{
+	size_t n = p->line_alloc;
+	char *l;
+
+	while (n < need)
+		n *= 2;
+	if (n > p->line_cap)
+		n = p->line_cap;
+	if ((l = realloc(p->line, n + 1)) == NULL)
+		return -1;
+	p->line = l;
+	p->line_alloc = n;
+	return 0;
+}
+
 int
 mime_parser_feed(struct mime_parser *p, const void *vdata, size_t len,
     const char **error_r)
@@ -656,6 +676,12 @@ mime_parser_feed(struct mime_parser *p, const void *vdata, size_t len,
 		size_t n = nl != NULL ? (size_t)(nl - (d + i)) : len - i;
 		size_t room = p->line_cap - p->line_kept;
 		size_t take = n < room ? n : room;
+
+		if (p->line_kept + take > p->line_alloc &&
+		    line_grow(p, p->line_kept + take) < 0) {
+			p->failed = 1;
+			return err_set(error_r, "out of memory");
+		}
 
 		if (p->line_len == 0)
 			p->line_start = p->off + i;

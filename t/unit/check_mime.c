@@ -592,6 +592,45 @@ START_TEST(header_lookup)
 }
 END_TEST
 
+START_TEST(params_capped)
+{
+	struct buf in;
+	struct mime_ctype ct;
+	int i;
+
+	buf_init(&in, 0);
+	buf_puts(&in, "text/plain");
+	for (i = 0; i < 300; i++)
+		buf_printf(&in, "; p%d=%d", i, i);
+	for (i = 0; i < 300; i++)
+		buf_printf(&in, "; q*%d=x", i);
+	ck_assert_int_eq(mime_ctype_parse(in.data, in.len, 1, &ct), 0);
+	ck_assert_uint_eq(ct.nparams, 256);
+	ck_assert_str_eq(mime_ctype_param(&ct, "p255"), "255");
+	ck_assert(mime_ctype_param(&ct, "p256") == NULL);
+	ck_assert_uint_eq(ct.damage, MIME_D_BAD_CTYPE);
+	mime_ctype_release(&ct);
+	buf_release(&in);
+}
+END_TEST
+
+START_TEST(encoded_word_scan_bounded)
+{
+	struct buf in, out;
+	int i;
+
+	/* many openers without a close: stays linear and literal */
+	buf_init(&in, 0);
+	buf_init(&out, 0);
+	for (i = 0; i < 20000; i++)
+		buf_puts(&in, "=?utf-8?q?a");
+	ck_assert_int_eq(mime_header_decode(in.data, in.len, &out, NULL), 0);
+	ck_assert_str_eq(out.data, in.data);
+	buf_release(&in);
+	buf_release(&out);
+}
+END_TEST
+
 START_TEST(damage_names)
 {
 	struct buf out;
@@ -627,6 +666,8 @@ mime_suite(void)
 	tcase_add_loop_test(tc, filename_table, 0, N(fn_cases));
 	tcase_add_test(tc, header_lookup);
 	tcase_add_test(tc, damage_names);
+	tcase_add_test(tc, params_capped);
+	tcase_add_test(tc, encoded_word_scan_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -320,6 +320,52 @@ START_TEST(build_mixed_roundtrip)
 }
 END_TEST
 
+static const char *const attach_names[] = {
+	"short.pdf",
+	"a \"quoted\" name; with specials.txt",
+	"r\xc3\xa9sum\xc3\xa9.pdf",
+	"a very long ascii file name that certainly needs more than one "
+	"header line to be written out.txt",
+	"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe9\x95"
+	"\xb7\xe3\x81\x84\xe3\x83\x95\xe3\x82\xa1\xe3\x82\xa4\xe3"
+	"\x83\xab\xe5\x90\x8d\xe3\x81\xa7\xe3\x81\x99.docx",
+};
+
+START_TEST(build_attachment_names)
+{
+	struct mime_entity *a;
+	struct mime_message *m, *back;
+	const char *error;
+	struct buf out, fn;
+	size_t i, col = 0;
+
+	a = mime_build_attachment("application/octet-stream",
+	    attach_names[_i], "x", 1, &error);
+	ck_assert(a != NULL);
+	m = mime_message_new_built(a, MIME_EOL_LF);
+	buf_init(&out, 0);
+	ck_assert_int_eq(mime_emit_buf(m, NULL, 0, &out, &error), 0);
+	for (i = 0; i < out.len; i++) {
+		if (out.data[i] == '\n') {
+			ck_assert_msg(col <= 78, "line of %zu: %s", col,
+			    out.data);
+			col = 0;
+		} else
+			col++;
+	}
+	back = mime_parse(out.data, out.len, NULL, &error);
+	buf_init(&fn, 0);
+	ck_assert_int_eq(mime_entity_filename(back->root, &fn), 0);
+	ck_assert_msg(strcmp(fn.data, attach_names[_i]) == 0,
+	    "got '%s', want '%s'", fn.data, attach_names[_i]);
+	ck_assert_uint_eq(back->damage, 0);
+	buf_release(&fn);
+	buf_release(&out);
+	mime_message_free(&back);
+	mime_message_free(&m);
+}
+END_TEST
+
 START_TEST(build_boundary_collision)
 {
 	struct mime_entity *mp, *leaf;
@@ -669,6 +715,7 @@ mime_edit_suite(void)
 	tc = tcase_create("build");
 	tcase_add_test(tc, build_mixed_roundtrip);
 	tcase_add_test(tc, build_boundary_collision);
+	tcase_add_loop_test(tc, build_attachment_names, 0, N(attach_names));
 	tcase_add_test(tc, build_signed_and_pkcs7);
 	tcase_add_test(tc, emit_canonical_entity);
 	tcase_add_test(tc, emit_stream_and_failure);

@@ -20,21 +20,17 @@
 
 static pthread_once_t providers_once = PTHREAD_ONCE_INIT;
 static int providers_ok;
+/* kept for the life of the process, unloaded at exit */
+static OSSL_PROVIDER *prov_default, *prov_legacy;
 
 /* PKCS#12 files from before OpenSSL 3 use RC2/3DES; those live in the
  * legacy provider, and loading one provider stops the implicit loading
  * of the default one, so both are loaded (once, for the process). */
-static OSSL_PROVIDER *prov_default, *prov_legacy;
-
-/* At exit, before OpenSSL's own handler: otherwise the provider objects
- * are reported lost by valgrind/LeakSanitizer. */
 static void
 providers_unload(void)
 {
-	if (prov_legacy != NULL)
-		OSSL_PROVIDER_unload(prov_legacy);
-	if (prov_default != NULL)
-		OSSL_PROVIDER_unload(prov_default);
+	OSSL_PROVIDER_unload(prov_legacy);
+	OSSL_PROVIDER_unload(prov_default);
 	prov_legacy = prov_default = NULL;
 }
 
@@ -44,6 +40,7 @@ providers_load(void)
 	prov_default = OSSL_PROVIDER_load(NULL, "default");
 	prov_legacy = OSSL_PROVIDER_load(NULL, "legacy");
 	providers_ok = prov_default != NULL && prov_legacy != NULL;
+	/* registered after OpenSSL's own atexit handler, so it runs first */
 	atexit(providers_unload);
 	ERR_clear_error();
 }

@@ -206,7 +206,7 @@ xc_import_certs(struct ctl *ctl, enum x509_where where, int argc,
 	struct x509_import_result r = { 0 };
 	struct x509_ks *ks;
 	const char *error;
-	size_t added = 0, existed = 0, k;
+	size_t added = 0, existed = 0, printed = 0, k;
 	int i, rc = CTL_OK;
 
 	if (argc < 3)
@@ -230,8 +230,8 @@ xc_import_certs(struct ctl *ctl, enum x509_where where, int argc,
 			existed += r.existed;
 			for (k = 0; k < r.n; k++) {
 				if (ctl->json) {
-					fputs(added + existed > 1 || k > 0 ?
-					    ", " : "", stdout);
+					fputs(printed++ > 0 ? ", " : "",
+					    stdout);
 					ctl_json_str(r.thumbs[k]);
 				}
 			}

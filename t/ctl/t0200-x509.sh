@@ -29,6 +29,8 @@ INTER=$(fp "$K/inter.crt")
 BLACK=$(fp "$K/black-ca.crt")
 
 pc root import "$K/root.crt" >/dev/null
+got=$(pc --json cert import "$K/chain.pem" | jq -r 'length')
+check "import --json is valid JSON with two thumbprints" "$got" 2
 got=$(pc --json cert import "$K/inter.crt" "$K/black-ca.crt" "$K/revoked.crt" \
     "$K/expired.crt" "$K/eve.crt" "$K/signonly.crt" | jq -r '.[0]')
 check "import returns thumbprints (openssl fingerprint)" "$got" "$INTER"

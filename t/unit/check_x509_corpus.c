@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/cms.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
@@ -316,6 +317,68 @@ START_TEST(thunderbird_strict)
 }
 END_TEST
 
+/* Find the key of a real message's RecipientInfo (KTRI: Bob, NSS; KARI:
+ * Fran-ec, ECDH) and decrypt with it: the lookup the S/MIME code uses. */
+static const struct {
+	const char *mail, *p12;
+	int type;
+} rimails[] = {
+	{ "thunderbird/smime/alice.env.eml", NULL, CMS_RECIPINFO_TRANS },
+	{ "thunderbird/smime-interop/fran-ec_ossl-aes128-sha256.env",
+	    "thunderbird/smime-interop/Fran-ec.p12", CMS_RECIPINFO_AGREE },
+};
+
+START_TEST(recipientinfo_decrypts)
+{
+	STACK_OF(CMS_RecipientInfo) *ris;
+	const char *error = NULL;
+	char t[X509_THUMB_LEN + 1];
+	CMS_ContentInfo *cms;
+	BIO *in, *out;
+	char *path;
+	int i, found = 0;
+
+	if (corp == NULL)
+		return;
+	if (rimails[_i].p12 != NULL)
+		imp('p', NULL, rimails[_i].p12, "nss");
+	path = tu_path(corp, rimails[_i].mail);
+	in = BIO_new_file(path, "r");
+	free(path);
+	ck_assert_ptr_nonnull(in);
+	cms = SMIME_read_CMS(in, NULL);
+	BIO_free(in);
+	ck_assert_ptr_nonnull(cms);
+	ris = CMS_get0_RecipientInfos(cms);
+	for (i = 0; i < sk_CMS_RecipientInfo_num(ris) && !found; i++) {
+		CMS_RecipientInfo *ri = sk_CMS_RecipientInfo_value(ris, i);
+		X509 *c = NULL;
+		EVP_PKEY *k = NULL;
+		int r;
+
+		r = x509_key_by_recipientinfo(ks, ri, &c, &k, t, &error);
+		ck_assert_int_ne(r, -1);
+		if (r == 1)
+			continue;
+		ck_assert_int_eq(CMS_RecipientInfo_type(ri),
+		    rimails[_i].type);
+		ck_assert_int_eq(CMS_decrypt_set1_pkey_and_peer(cms, k, c,
+		    NULL), 1);
+		out = BIO_new(BIO_s_mem());
+		ck_assert_int_eq(CMS_decrypt(cms, NULL, NULL, NULL, out, 0),
+		    1);
+		ck_assert_int_gt(BIO_pending(out), 0);
+		BIO_free(out);
+		found = 1;
+		X509_free(c);
+		EVP_PKEY_free(k);
+	}
+	ck_assert_msg(found, "%s: no RecipientInfo matched a stored key",
+	    rimails[_i].mail);
+	CMS_ContentInfo_free(cms);
+}
+END_TEST
+
 Suite *
 x509_corpus_suite(void)
 {
@@ -329,6 +392,8 @@ x509_corpus_suite(void)
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, rfc4134_crl);
 	tcase_add_test(tc, thunderbird_strict);
+	tcase_add_loop_test(tc, recipientinfo_decrypts, 0,
+	    sizeof(rimails) / sizeof(rimails[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

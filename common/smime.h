@@ -267,8 +267,9 @@ void smime_verify_info_release(struct smime_verify_info *vi);
  * NULL to use the eContent (which is then appended to out, when out is
  * not NULL).  from: the From address to compare signers with (NULL:
  * not compared).  Returns 1 when the structure was parsed (see the
- * per-signer results), 0 when it is not SignedData or is corrupt
- * (*error_r), -1 on internal error.
+ * per-signer results; release info with smime_verify_info_release()),
+ * 0 when it is not SignedData or is corrupt (*error_r), -1 on internal
+ * error; on 0 and -1 info is left empty.
  */
 int smime_cms_verify(const unsigned char *der, size_t len,
     const unsigned char *content, size_t content_len,

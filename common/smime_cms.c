@@ -786,6 +786,8 @@ out:
 	}
 	BIO_free(dcont);
 	CMS_ContentInfo_free(cms);
+	if (rc <= 0)
+		smime_verify_info_release(info);
 	ERR_clear_error();
 	return rc;
 }

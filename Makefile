@@ -2,6 +2,7 @@
 #   make [ASAN=1]     build (ASAN=1: AddressSanitizer + UBSan, in build-asan/)
 #   make check        install missing Debian packages, build, run every test
 #   make demo         a private Postfix on 127.0.0.1 with Postern plugged in
+#   make demo-stop    stop it
 #   make bench        benchmarks (bench/), printed as ratios to raw tools
 #   make fuzz         libFuzzer targets with clang (t/fuzz/)
 #   make install      PREFIX, DESTDIR, SYSCONFDIR, STATEDIR
@@ -53,7 +54,7 @@ PROGS := $(if $(CTL_SRC),$(O)/bin/posternctl) \
 	$(if $(MILTER_SRC),$(O)/bin/postern-milter) \
 	$(if $(ENC_SRC),$(O)/bin/postern-encrypt)
 
-.PHONY: all deps check unit demo bench fuzz install clean
+.PHONY: all deps check unit demo demo-stop bench fuzz install clean man
 all: $(LIB) $(PROGS)
 
 deps:
@@ -111,6 +112,12 @@ $(O)/t/unit/runner: $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
 
 unit: $(O)/t/unit/runner
 
+# man/postern-settings.5 is generated from the settings registry and
+# committed; t/unit/check_settings.c fails when the two disagree.
+man: $(O)/bin/posternctl
+	POSTERN_CONF=/dev/null $(O)/bin/posternctl settings man > man/postern-settings.5.tmp
+	mv man/postern-settings.5.tmp man/postern-settings.5
+
 check: deps
 	$(MAKE) all unit
 	O=$(O) ASAN=$(ASAN) t/run-tests.sh
@@ -119,6 +126,9 @@ demo: deps
 	$(MAKE) all
 	O=$(O) t/e2e/demo.sh
 
+demo-stop:
+	t/e2e/demo.sh stop
+
 bench: deps
 	$(MAKE) all
 	O=$(O) bench/run.sh
@@ -126,20 +136,23 @@ bench: deps
 fuzz:
 	$(MAKE) -C t/fuzz
 
+# install: programs in SBINDIR, man pages when present, the sample
+# postern.conf (never overwriting an existing one), the state directory 0750.
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
-	  $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(STATEDIR)
-	chmod 0750 $(DESTDIR)$(STATEDIR)
-	for p in $(PROGS); do install -m 0755 $$p $(DESTDIR)$(SBINDIR)/; done
-	for m in man/*.[0-9]; do \
-	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	test -e $(DESTDIR)$(SYSCONFDIR)/postern.conf || \
-	  install -m 0644 conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf
+	install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(SYSCONFDIR)"
+	install -d -m 0750 "$(DESTDIR)$(STATEDIR)"
+	for p in $(PROGS); do install -m 0755 "$$p" "$(DESTDIR)$(SBINDIR)/"; done
+	for m in man/*.[0-9]; do [ -f "$$m" ] || continue; \
+	  s=$${m##*.}; install -d "$(DESTDIR)$(MANDIR)/man$$s" && \
+	  install -m 0644 "$$m" "$(DESTDIR)$(MANDIR)/man$$s/" || exit 1; done
+	if [ -f conf/postern.conf ] && \
+	  [ ! -e "$(DESTDIR)$(SYSCONFDIR)/postern.conf" ]; then \
+	  install -m 0644 conf/postern.conf "$(DESTDIR)$(SYSCONFDIR)/postern.conf"; fi
 	if [ -d conf/templates ]; then \
-	  install -d $(DESTDIR)$(SYSCONFDIR)/templates; \
-	  for t in conf/templates/*; do test -e $(DESTDIR)$(SYSCONFDIR)/templates/$${t##*/} || \
-	    install -m 0644 $$t $(DESTDIR)$(SYSCONFDIR)/templates/; done; fi
+	  install -d "$(DESTDIR)$(SYSCONFDIR)/templates"; \
+	  for t in conf/templates/*; do [ -f "$$t" ] || continue; \
+	    [ -e "$(DESTDIR)$(SYSCONFDIR)/templates/$${t##*/}" ] || \
+	    install -m 0644 "$$t" "$(DESTDIR)$(SYSCONFDIR)/templates/" || exit 1; done; fi
 
 clean:
 	rm -rf build build-asan

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "err.h"
@@ -168,6 +169,24 @@ secret_key_free(struct secret_key **keyp)
 	OPENSSL_cleanse((*keyp)->raw, sizeof((*keyp)->raw));
 	free(*keyp);
 	*keyp = NULL;
+}
+
+int
+secret_derive_hex(const struct secret_key *key, const char *label,
+    char hex_r[65], const char **error_r)
+{
+	unsigned char mac[32];
+	unsigned int maclen = sizeof(mac);
+	size_t i;
+
+	if (HMAC(EVP_sha256(), key->raw, sizeof(key->raw),
+	    (const unsigned char *)label, strlen(label), mac, &maclen) == NULL
+	    || maclen != sizeof(mac))
+		return err_set(error_r, "cannot derive key for '%s'", label);
+	for (i = 0; i < sizeof(mac); i++)
+		snprintf(hex_r + 2 * i, 3, "%02x", mac[i]);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
 }
 
 int

@@ -46,6 +46,14 @@ int secret_open(const struct secret_key *key, const char *aad,
     const unsigned char *sealed, size_t len, unsigned char **plain_r,
     size_t *plain_len_r, const char **error_r);
 
+/*
+ * A subkey for another purpose: HMAC-SHA256(master key, label) as 64
+ * lowercase hex digits in hex_r (65 bytes with the NUL).  Used for the
+ * passphrase of the OpenPGP keyring (label "postern-pgp").
+ */
+int secret_derive_hex(const struct secret_key *key, const char *label,
+    char hex_r[65], const char **error_r);
+
 /* Cryptographically random bytes; -1 on failure. */
 int secret_random(void *buf, size_t len);
 void secret_wipe_free(void *p, size_t len);

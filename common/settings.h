@@ -5,9 +5,13 @@
  *	user <- domain <- wildcard domain(s) <- global <- factory
  *
  * Registry: every property is one struct setting_def in a table
- * common/settings_defs_AREA.c (core, smime, pgp, ...); settings.c lists
- * the tables.  Names are lowercase and dotted ("encrypt-mode",
- * "smime.strict").  postern-settings(5) is generated from the registry
+ * common/settings_defs_AREA.c (core, smime, pgp, ...), which defines
+ *	const struct setting_def settings_defs_AREA[] = { ... };
+ *	const size_t settings_ndefs_AREA = SETTINGS_NDEFS(settings_defs_AREA);
+ * and is listed by one word in SETTINGS_TABLES at the top of settings.c
+ * (adding a table is that one-line change).  Names are unique across
+ * all tables, lowercase and dotted ("encrypt-mode", "smime.strict"),
+ * and every default is valid for its type (a unit test checks).  postern-settings(5) is generated from the registry
  * and a test fails when the two disagree.
  *
  * Values are text in the database and are checked against the type on
@@ -15,7 +19,15 @@
  * values ("a|b|c"), int/size within min..max (size takes k/m/g), regex
  * must compile (POSIX extended, with a leading "(?i)" meaning
  * case-insensitive), list is comma-separated, secret is stored sealed
- * under the master key and never printed unless asked for.
+ * under the master key and never printed (settings_display() masks it).
+ * Limits: a value is at most SETTINGS_VALUE_MAX bytes and holds no
+ * control characters.  "" is accepted by string, regex, list and secret
+ * (meaning "none").  For string, list and regex, `values' is optional:
+ * a list with values takes only those items; a string with values names
+ * a format checked on write: "address" (local@domain),
+ * "header-trigger" (HEADER[:REGEX]) or "subject-filter" (/REGEX/ VALUE).
+ * Secrets are sealed with the additional data
+ * "setting:NAME@LEVEL:OWNER" (LEVEL global, domain, wildcard or user).
  *
  * Resolution returns the value and where it came from: the level and
  * the owner (user address, domain or wildcard; "" for global/factory).
@@ -24,7 +36,10 @@
  * build one per recipient and one for the originator.
  *
  * Users and domains: created explicitly (settings_user_add,
- * settings_domain_add) or on demand when a property is set for them.
+ * settings_domain_add; both succeed when the owner exists) or on demand
+ * when a property is set for them.  Deleting a user deletes its
+ * settings; deleting a domain (with force while it has users) deletes
+ * the domain's settings, never its users.
  * A user that does not exist still resolves (through its domain,
  * wildcards and global).  Every user and domain is "external" until set
  * otherwise (factory default of "locality").
@@ -37,9 +52,13 @@
 #ifndef POSTERN_SETTINGS_H
 #define POSTERN_SETTINGS_H
 
+#include <regex.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "address.h"
+
+#define SETTINGS_VALUE_MAX 4096
 
 struct store;
 struct secret_key;
@@ -82,6 +101,8 @@ struct setting_def {
 	const char *doc;	/* one line */
 };
 
+#define SETTINGS_NDEFS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Registry. */
 size_t settings_count(void);
 const struct setting_def *settings_at(size_t i);
@@ -90,6 +111,13 @@ const char *settings_type_name(enum setting_type type);
 /* Is value acceptable for def?  Error names the property and what is
  * allowed: "bad value 'x' for 'encrypt-mode': want one of ...". */
 int settings_check(const struct setting_def *def, const char *value,
+    const char **error_r);
+
+/*
+ * Compile a pattern as settings do: POSIX extended; a leading "(?i)"
+ * makes it case-insensitive.  On success the caller regfree()s re.
+ */
+int settings_regcomp(regex_t *re, const char *pattern, int extra_flags,
     const char **error_r);
 
 /* Users and domains. */
@@ -124,6 +152,20 @@ int settings_set(struct store *st, const struct secret_key *mkey,
 int settings_unset(struct store *st, enum address_level level,
     const char *owner, const char *name, const char **error_r);
 
+/*
+ * Info about one user or domain (for "show"); the strings are copied
+ * into the caller's struct.  Returns 1 found, 0 not found, -1 error.
+ */
+struct settings_owner_info {
+	char name[ADDRESS_MAX + 1];
+	char created[32];
+	long long users;	/* domains: users of that domain */
+};
+int settings_user_info(struct store *st, const char *addr,
+    struct settings_owner_info *info, const char **error_r);
+int settings_domain_info(struct store *st, const char *domain,
+    struct settings_owner_info *info, const char **error_r);
+
 /* Resolution. */
 struct settings_view;
 
@@ -140,6 +182,10 @@ void settings_view_free(struct settings_view **view);
  * may be NULL).  Secrets are returned opened (needs the master key given
  * to the view; without one, a secret set anywhere in the chain is an
  * error).  Unknown names log_panic(): they are programming errors.
+ * In detail: a view built with a master key opens every secret of the
+ * chain at once, and a secret that does not open (wrong key, row moved)
+ * fails the view; a view built without a key answers NULL for a secret
+ * that has a value and everything else normally.
  */
 const char *settings_get(struct settings_view *view, const char *name,
     enum address_level *level_r, const char **owner_r);
@@ -147,5 +193,22 @@ int settings_get_bool(struct settings_view *view, const char *name);
 long long settings_get_int(struct settings_view *view, const char *name);
 /* The value set at exactly the view's own level, or NULL (inherited). */
 const char *settings_get_own(struct settings_view *view, const char *name);
+/*
+ * As settings_get()/settings_get_own(), for printing: a secret shows as
+ * SETTINGS_SECRET_MASK when it has a value (set or default), never as
+ * plaintext.  Works on views built without the master key.
+ */
+#define SETTINGS_SECRET_MASK "(secret)"
+const char *settings_display(struct settings_view *view, const char *name,
+    enum address_level *level_r, const char **owner_r);
+const char *settings_display_own(struct settings_view *view,
+    const char *name);
+
+/*
+ * postern-settings(5): the mdoc page describing the registry, written to
+ * fp.  Deterministic (no dates of today), so the committed page can be
+ * compared with the output.  -1 on a write error.
+ */
+int settings_man_write(FILE *fp);
 
 #endif

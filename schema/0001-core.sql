@@ -17,7 +17,9 @@ CREATE TABLE users (
 CREATE INDEX users_domain ON users(domain);
 
 -- One row per property set at one level.  level is 'global', 'domain'
--- or 'user'; owner is '' (global), the domain name or the user address.
+-- (domains and wildcard domains) or 'user'; owner is '' (global), the
+-- domain name or the user address.  Users and domains are created on
+-- demand when a property is set for them (common/store_settings.c).
 -- Secret values are kept sealed in sealed (AES-256-GCM under the master
 -- key) and value is NULL.
 CREATE TABLE settings (
@@ -27,5 +29,6 @@ CREATE TABLE settings (
 	value TEXT,
 	sealed BLOB,
 	updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
-	PRIMARY KEY (level, owner, name)
+	PRIMARY KEY (level, owner, name),
+	CHECK ((value IS NULL) <> (sealed IS NULL))
 );

@@ -78,7 +78,7 @@ START_TEST(concurrent_first_open)
 			struct store *st;
 			const char *error;
 
-			_exit(store_open(&st, db, 10000, STORE_CREATE,
+			tu_child_exit(store_open(&st, db, 10000, STORE_CREATE,
 			    &error) == 0 ? 0 : 1);
 		}
 	}

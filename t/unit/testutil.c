@@ -140,3 +140,13 @@ tu_corpora(void)
 	strcat(path, "/../shared/corpora");
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? path : NULL;
 }
+
+void
+tu_child_exit(int code)
+{
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "exit %d", code & 0xff);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(code);
+}

@@ -23,6 +23,14 @@ void tu_log_stop(void);
 int tu_log_has(const char *needle);
 const char *tu_log_text(void);
 
+/*
+ * End a fork()ed test child with code.  Under valgrind a child that
+ * returns or calls _exit() runs the leak check of the whole (copied)
+ * test process and exits with valgrind's error code; exec'ing a shell
+ * that exits with code ends the child without that.
+ */
+void tu_child_exit(int code) __attribute__((noreturn));
+
 /* ../shared/corpora relative to the source tree, or $POSTERN_CORPORA;
  * NULL when absent (tests then skip). */
 const char *tu_corpora(void);

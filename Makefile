@@ -36,7 +36,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
-	-Icommon -I$(O)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS)
+	-Icommon -Imilter -I$(O)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pthread
 LIBS := $(PKG_LIBS) -lhpdf -lm
 
@@ -106,7 +106,10 @@ $(O)/gen/suites.h: $(UNIT_SRC)
 	  sed '$$!s/,$$/, \\/' > $@.tmp && mv $@.tmp $@
 
 $(O)/t/unit/runner.o: $(O)/gen/suites.h
-$(O)/t/unit/runner: $(UNIT_SRC:%.c=$(O)/%.o) $(LIB)
+# Program modules that unit tests exercise directly (everything but the
+# main() and the libmilter callbacks).
+UNIT_PROG_SRC := $(filter-out milter/main.c milter/mlfi.c,$(MILTER_SRC))
+$(O)/t/unit/runner: $(UNIT_SRC:%.c=$(O)/%.o) $(UNIT_PROG_SRC:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lmilter $(CHECK_LIBS)
 

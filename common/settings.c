@@ -19,7 +19,7 @@
  * append X(AREA) here.  Order is the order of "settings list" and of
  * postern-settings(5).
  */
-#define SETTINGS_TABLES(X) X(core)
+#define SETTINGS_TABLES(X) X(core) X(smime) X(pgp)
 
 #define DECLARE(area)							\
 	extern const struct setting_def settings_defs_##area[];		\

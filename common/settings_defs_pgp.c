@@ -44,5 +44,6 @@ const struct setting_def settings_defs_pgp[] = {
 	{ "pgp.remove-signature", SETTING_BOOL, "false", NULL, 0, 0, ALL,
 	    RCPT,
 	    "Remove the OpenPGP signature from incoming mail once it was checked." },
-	{ NULL }
 };
+
+const size_t settings_ndefs_pgp = SETTINGS_NDEFS(settings_defs_pgp);

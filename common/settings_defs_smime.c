@@ -9,13 +9,13 @@
 const struct setting_def settings_defs_smime[] = {
 	{ "smime.auto-select", SETTING_BOOL, "true", NULL, 0, 0,
 	    SETTING_SCOPE_ALL, SETTING_ROLE_BOTH,
-	    "select valid certificates whose email matches automatically" },
+	    "Select valid certificates whose email matches automatically." },
 	{ "smime.always-use-freshest-signing-cert", SETTING_BOOL, "false",
 	    NULL, 0, 0, SETTING_SCOPE_ALL, SETTING_ROLE_SENDER,
-	    "sign with the valid certificate with the latest notBefore" },
+	    "Sign with the valid certificate with the latest notBefore." },
 	{ "smime.add-additional-certificates", SETTING_BOOL, "true", NULL, 0,
 	    0, SETTING_SCOPE_ALL, SETTING_ROLE_RECIPIENT,
-	    "also encrypt for the selected additional (escrow) certificates" },
+	    "Also encrypt for the selected additional (escrow) certificates." },
 	{ "smime.encryption-algorithm", SETTING_ENUM, "AES-128-CBC",
 	    "AES-128-CBC|AES-192-CBC|AES-256-CBC|AES-128-GCM|AES-192-GCM|"
 	    "AES-256-GCM|3DES|RC2|CAST5|CAMELLIA-128-CBC|CAMELLIA-256-CBC|SEED",
@@ -57,5 +57,6 @@ const struct setting_def settings_defs_smime[] = {
 	{ "smime.skip-signing-calendar", SETTING_BOOL, "true", NULL, 0, 0,
 	    SETTING_SCOPE_ALL, SETTING_ROLE_SENDER,
 	    "Do not sign calendar (text/calendar) messages." },
-	{ NULL }
 };
+
+const size_t settings_ndefs_smime = SETTINGS_NDEFS(settings_defs_smime);

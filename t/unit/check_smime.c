@@ -1073,14 +1073,19 @@ END_TEST
 START_TEST(settings_rows)
 {
 	extern const struct setting_def settings_defs_smime[];
+	extern const size_t settings_ndefs_smime;
 	const struct setting_def *d;
+	size_t i;
 	struct smime_opts o;
 	const char *error;
 	int n = 0;
 
 	smime_opts_init(&o);
-	for (d = settings_defs_smime; d->name != NULL; d++) {
+	for (i = 0; i < settings_ndefs_smime; i++) {
 		char vals[512], *v, *save;
+
+		d = &settings_defs_smime[i];
+		ck_assert_ptr_eq(settings_find(d->name), d);
 
 		if (strcmp(d->name, "smime.auto-select") == 0 ||
 		    strcmp(d->name, "smime.always-use-freshest-signing-cert") == 0 ||

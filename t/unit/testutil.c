@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
+#include "store.h"
 #include "log.h"
 #include "testutil.h"
 
@@ -139,6 +142,13 @@ tu_corpora(void)
 		return NULL;
 	strcat(path, "/../shared/corpora");
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? path : NULL;
+}
+
+int
+tu_store_exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(store_db(st), sql, NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : -1;
 }
 
 void

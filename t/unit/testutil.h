@@ -23,6 +23,10 @@ void tu_log_stop(void);
 int tu_log_has(const char *needle);
 const char *tu_log_text(void);
 
+/* Run raw SQL on a store (tests only: breaking a database on purpose). */
+struct store;
+int tu_store_exec(struct store *st, const char *sql);
+
 /*
  * End a fork()ed test child with code.  Under valgrind a child that
  * returns or calls _exit() runs the leak check of the whole (copied)

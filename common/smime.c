@@ -1107,6 +1107,66 @@ smime_inbound_mime(const struct mime_message *m,
 	return 0;
 }
 
+int
+smime_inbound_edit(struct mime_message *m, const struct smime_keys *keys,
+    const struct smime_opts *opts, const char *from, time_t at,
+    struct smime_result *r, const char **error_r)
+{
+	static const char *const protected[] = { "Subject", "From", "To",
+		"Cc", "Reply-To" };
+	struct mime_message *nm = NULL;
+	struct mime_entity *copy;
+	size_t i, k;
+	int rc = -1;
+
+	if (smime_inbound_mime(m, keys, opts, from, at, NULL, r, &nm,
+	    error_r) < 0)
+		return -1;
+	if (r->changed) {
+		/* the protected fields of the decrypted entity win; after
+		 * sign-then-encrypt they sit in the signed part */
+		const struct mime_entity *pe = nm->root;
+
+		while ((mime_entity_kind(pe) & MIME_K_SMIME_SIGNED) &&
+		    pe->children != NULL)
+			pe = pe->children;
+		for (k = 0; k < sizeof(protected) / sizeof(*protected); k++) {
+			const struct mime_field *f;
+			struct buf inner;
+
+			buf_init(&inner, FIELD_MAX);
+			f = mime_field_find(pe, protected[k], 0);
+			if (f == NULL || mime_field_value(f, &inner) < 0) {
+				buf_release(&inner);
+				continue;
+			}
+			mime_header_delete(m, m->root, protected[k]);
+			if (mime_header_add_raw(m, m->root, protected[k],
+			    inner.data, MIME_BOTTOM, error_r) < 0) {
+				buf_release(&inner);
+				goto out;
+			}
+			buf_release(&inner);
+		}
+		copy = mime_entity_copy(nm, nm->root, error_r);
+		if (copy == NULL ||
+		    mime_entity_replace_content(m, m->root, copy, error_r) < 0)
+			goto out;
+	}
+	/* at the top, in order: add the last one first */
+	for (i = infohdr_count(r->info); i > 0; i--) {
+		if (mime_header_add(m, m->root, infohdr_name(r->info, i - 1),
+		    infohdr_value(r->info, i - 1), MIME_TOP, error_r) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	mime_message_free(&nm);
+	if (rc < 0)
+		smime_result_release(r);
+	return rc;
+}
+
 /* ---- outbound ---- */
 
 static const char *const protect_names[] = {

@@ -436,6 +436,23 @@ int smime_inbound_mime(const struct mime_message *m,
     const char **error_r);
 
 /*
+ * The handler for an inbound pipeline that edits a parsed message in
+ * place (common/inbound.c): smime_inbound_mime() on m's input bytes,
+ * then, when decrypted, m's root takes the decrypted Content-* fields
+ * and body (mime_entity_replace_content) and the protected Subject /
+ * From / To / Cc / Reply-To of the decrypted entity (or of the signed
+ * part inside it, after sign-then-encrypt) replace the outer ones;
+ * finally every info header of the result is added at the top of
+ * m's root (in order, folded by the MIME engine).  Incoming info
+ * headers are not removed here (inbound_strip_info() does that first).
+ * The result is filled as by smime_inbound() (release it).  Returns 0 or
+ * -1 (internal error; m may then be partly edited: tempfail).
+ */
+int smime_inbound_edit(struct mime_message *m, const struct smime_keys *keys,
+    const struct smime_opts *opts, const char *from, time_t at,
+    struct smime_result *result, const char **error_r);
+
+/*
  * Outbound: encrypt msg for recipients (+ the caller adds its additional
  * certificates to the same stack).  The message headers stay outside
  * (minus Content-*); the Content-* headers and the body are encrypted.

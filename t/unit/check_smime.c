@@ -15,6 +15,7 @@
 #include "config.h"
 #include "err.h"
 #include "infohdr.h"
+#include "mime.h"
 #include "secret.h"
 #include "settings.h"
 #include "store.h"
@@ -824,6 +825,80 @@ START_TEST(injected_failures)
 }
 END_TEST
 
+/* The in-place handler on a parsed message, as common/inbound.c uses it:
+ * decrypted content, protected Subject, info headers on top. */
+START_TEST(inbound_edit)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct mime_message *m;
+	struct buf out, tampered, emitted;
+	const char *error;
+	char *hit;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	o.protect_headers = 1;
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_sign_encrypt(MSG, strlen(MSG), p->alice,
+	    p->alice_key, NULL, rcpt, &o, &out, &error), 0);
+	buf_init(&tampered, 0);
+	hit = strstr(out.data, "Subject: quarterly numbers");
+	ck_assert_ptr_nonnull(hit);
+	buf_append(&tampered, out.data, (size_t)(hit - out.data));
+	buf_puts(&tampered, "Subject: URGENT wire money");
+	buf_puts(&tampered, hit + strlen("Subject: quarterly numbers"));
+
+	m = mime_parse(tampered.data, tampered.len, NULL, &error);
+	ck_assert_ptr_nonnull(m);
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_msg(smime_inbound_edit(m, &k, &o, NULL, 0, &r, &error) == 0,
+	    "%s", error);
+	ck_assert_uint_eq(r.flags & (SMIME_R_DECRYPTED | SMIME_R_SIGNED_VALID),
+	    SMIME_R_DECRYPTED | SMIME_R_SIGNED_VALID);
+	buf_init(&emitted, 0);
+	ck_assert_int_eq(mime_emit_buf(m, NULL, 0, &emitted, &error), 0);
+	ck_assert_msg(strncmp(emitted.data,
+	    "X-Postern-Info-Encryption-Algorithm-0: AES128, Key size: 128\r\n",
+	    61) == 0, "got %.200s", emitted.data);
+	ck_assert_ptr_nonnull(strstr(emitted.data,
+	    "X-Postern-Info-Signer-Verified-0-1: True\r\n"));
+	ck_assert_ptr_nonnull(strstr(emitted.data,
+	    "X-Postern-Info-SMIME-Signed: True\r\n"));
+	ck_assert_ptr_nonnull(strstr(emitted.data, "multipart/signed"));
+	ck_assert_ptr_null(strstr(emitted.data, "application/pkcs7-mime"));
+	ck_assert_ptr_null(strstr(emitted.data, "URGENT"));
+	ck_assert_ptr_nonnull(strstr(emitted.data,
+	    "Subject: quarterly numbers\r\n"));
+	ck_assert_ptr_nonnull(strstr(emitted.data, SECRET));
+	smime_result_release(&r);
+	mime_message_free(&m);
+
+	/* the emitted message still verifies with openssl */
+	{
+		char *dir = tu_tmpdir();
+
+		free(tu_put(dir, "e.eml", emitted.data, emitted.len));
+		ck_assert_int_eq(tu_sh("openssl cms -verify -in %s/e.eml "
+		    "-CAfile %s/ca.crt -purpose smimesign -out /dev/null "
+		    "2>/dev/null", dir, p->dir), 0);
+		tu_tmpdir_free(&dir);
+	}
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	buf_release(&tampered);
+	buf_release(&emitted);
+}
+END_TEST
+
 /* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
  * passed on, never inflated. */
 START_TEST(compressed)
@@ -1214,6 +1289,7 @@ smime_suite(void)
 	tcase_add_test(tc, protect_headers);
 	tcase_add_test(tc, cbc_tamper);
 	tcase_add_test(tc, injected_failures);
+	tcase_add_test(tc, inbound_edit);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

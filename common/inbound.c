@@ -1,4 +1,7 @@
+#include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -8,6 +11,8 @@
 #include "inbound.h"
 #include "mime.h"
 #include "settings.h"
+#include "smime.h"
+#include "x509.h"
 
 void
 inbound_result_init(struct inbound_result *res)
@@ -126,6 +131,10 @@ kinds_text(unsigned kinds, struct buf *out)
 		buf_puts(out, "none");
 }
 
+#define SMIME_KINDS (MIME_K_SMIME_ENVELOPED | MIME_K_SMIME_AUTH_ENVELOPED | \
+	MIME_K_SMIME_SIGNED | MIME_K_SMIME_OPAQUE_SIGNED | MIME_K_SMIME_UNKNOWN)
+#define PGP_KINDS (MIME_K_PGP_ENCRYPTED | MIME_K_PGP_SIGNED | \
+	MIME_K_PGP_INLINE_ENCRYPTED | MIME_K_PGP_INLINE_SIGNED)
 #define CRYPTO_KINDS (MIME_K_SMIME_ENVELOPED | MIME_K_SMIME_AUTH_ENVELOPED | \
 	MIME_K_SMIME_SIGNED | MIME_K_SMIME_OPAQUE_SIGNED | \
 	MIME_K_SMIME_UNKNOWN | MIME_K_PGP_ENCRYPTED | MIME_K_PGP_SIGNED | \
@@ -142,6 +151,10 @@ all_internal(const struct inbound_env *env, const struct inbound_msg *im,
 	size_t i;
 
 	*external_r = NULL;
+	if (im->nrcpts == 0) {
+		*external_r = "(none)";
+		return 0;
+	}
 	for (i = 0; i < im->nrcpts; i++) {
 		struct settings_view *v;
 		const char *loc;
@@ -165,14 +178,415 @@ all_internal(const struct inbound_env *env, const struct inbound_msg *im,
 	return 0;
 }
 
+/*
+ * Strict mode over several recipients: a key found by the keystore is
+ * only used when x509_strict_allows() accepts its certificate for every
+ * recipient that has smime.strict on.  A refused key counts as not found.
+ */
+struct strict_keys {
+	struct smime_keys base;		/* the keystore's callbacks */
+	struct x509_ks *ks;
+	char *const *rcpts;		/* the strict recipients */
+	size_t n;
+	int refused;
+	char reason[SMIME_REASON_MAX + ADDRESS_MAX];
+};
+
+static int
+strict_find_key(void *arg, const struct smime_rid *rid, EVP_PKEY **pkey_r,
+    X509 **cert_r, const char **error_r)
+{
+	struct strict_keys *sk = arg;
+	char thumb[X509_THUMB_LEN + 1], why[SMIME_REASON_MAX];
+	size_t i;
+	int rc, allow;
+
+	rc = sk->base.find_key(sk->base.arg, rid, pkey_r, cert_r, error_r);
+	if (rc != 1)
+		return rc;
+	if (*cert_r == NULL || x509_thumbprint(*cert_r, thumb) < 0) {
+		snprintf(sk->reason, sizeof(sk->reason), "strict mode: the "
+		    "decryption key has no certificate");
+		goto refuse;
+	}
+	for (i = 0; i < sk->n; i++) {
+		if (x509_strict_allows(sk->ks, sk->rcpts[i], thumb,
+		    time(NULL), &allow, why, sizeof(why), error_r) < 0) {
+			EVP_PKEY_free(*pkey_r);
+			X509_free(*cert_r);
+			*pkey_r = NULL;
+			*cert_r = NULL;
+			return -1;
+		}
+		if (!allow) {
+			snprintf(sk->reason, sizeof(sk->reason),
+			    "strict mode: %s: %s", sk->rcpts[i], why);
+			goto refuse;
+		}
+	}
+	return 1;
+refuse:
+	sk->refused++;
+	EVP_PKEY_free(*pkey_r);
+	X509_free(*cert_r);
+	*pkey_r = NULL;
+	*cert_r = NULL;
+	return 0;
+}
+
+static int
+strict_validate(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
+    time_t at, int *trusted_r, char *reason, size_t reason_size,
+    const char **error_r)
+{
+	struct strict_keys *sk = arg;
+
+	return sk->base.validate(sk->base.arg, signer, untrusted, at,
+	    trusted_r, reason, reason_size, error_r);
+}
+
+/* The recipients whose smime.strict is on, in *strict_r (borrowed). */
+static int
+strict_recipients(const struct inbound_env *env,
+    const struct inbound_msg *im, char **strict, size_t *n_r,
+    const char **error_r)
+{
+	size_t i;
+
+	*n_r = 0;
+	for (i = 0; i < im->nrcpts; i++) {
+		struct settings_view *v;
+		char norm[ADDRESS_MAX + 1];
+
+		if (address_normalize(im->rcpts[i], norm, sizeof(norm)) < 0)
+			continue;
+		if (settings_view_user(env->st, env->mkey, norm, &v,
+		    error_r) < 0)
+			return -1;
+		if (settings_get_bool(v, "smime.strict"))
+			strict[(*n_r)++] = im->rcpts[i];
+		settings_view_free(&v);
+	}
+	return 0;
+}
+
+/*
+ * Import the certificates of a signature into the certificates store
+ * (smime.import-certificates); with smime.skip-untrusted-import only
+ * those valid for signing now.  Failures are returned: the caller logs
+ * them as warnings and goes on (the mail is not at fault).
+ */
+static int
+import_signer_certs(struct x509_ks *ks, STACK_OF(X509) *certs,
+    int skip_untrusted, int *imported_r, const char **error_r)
+{
+	int i, rc = 0;
+
+	*imported_r = 0;
+	for (i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+		X509 *c = sk_X509_value(certs, i);
+		struct x509_import_result ir;
+		unsigned char *der = NULL;
+		int len;
+
+		if (skip_untrusted) {
+			struct x509_verdict vd;
+			int ok;
+
+			x509_verdict_init(&vd);
+			if (x509_verify(ks, c, certs, time(NULL),
+			    X509_USE_SIGN, &vd, error_r) < 0) {
+				x509_verdict_release(&vd);
+				return -1;
+			}
+			ok = vd.valid;
+			x509_verdict_release(&vd);
+			if (!ok)
+				continue;
+		}
+		len = i2d_X509(c, &der);
+		if (len <= 0)
+			return err_set(error_r, "cannot encode certificate");
+		memset(&ir, 0, sizeof(ir));
+		rc = x509_import_certs(ks, X509KS_CERTS, der, (size_t)len, &ir,
+		    error_r);
+		OPENSSL_free(der);
+		if (rc < 0)
+			return -1;
+		*imported_r += ir.added;
+		x509_import_result_release(&ir);
+	}
+	return 0;
+}
+
+/* smime.remove-signature: a root multipart/signed becomes its content. */
+static int
+remove_root_signature(struct mime_message *m, const char **error_r)
+{
+	struct mime_entity *root = m->root, *copy;
+
+	if (!(mime_entity_kind(root) & MIME_K_SMIME_SIGNED) ||
+	    root->children == NULL)
+		return 0;
+	copy = mime_entity_copy(m, root->children, error_r);
+	if (copy == NULL)
+		return -1;
+	if (mime_entity_replace_content(m, root, copy, error_r) < 0)
+		return -1;
+	return 1;
+}
+
+/*
+ * The S/MIME step for an all-internal message.  Settings are read for
+ * the first recipient (a milter cannot treat recipients differently),
+ * except smime.strict, which every recipient can demand.
+ */
+static int
+do_smime(const struct inbound_env *env, const struct inbound_msg *im,
+    struct settings_view *v, struct mime_message *m,
+    struct inbound_result *res, const char **error_r)
+{
+	struct x509_ks *ks = NULL;
+	struct smime_opts opts;
+	struct smime_result sres;
+	struct strict_keys sk;
+	struct smime_keys keys;
+	char **strict = NULL;
+	size_t nstrict = 0;
+	int rc = -1, r;
+
+	memset(&sres, 0, sizeof(sres));
+	memset(&sk, 0, sizeof(sk));
+	strict = calloc(im->nrcpts + 1, sizeof(*strict));
+	if (strict == NULL)
+		return err_set(error_r, "out of memory");
+	if (strict_recipients(env, im, strict, &nstrict, error_r) < 0)
+		goto out;
+	if (x509_ks_new(env->st, env->mkey, &ks, error_r) < 0)
+		goto out;
+	smime_opts_init(&opts);
+	smime_opts_config(&opts, env->cfg);
+	opts.legacy = settings_get_bool(v, "smime.legacy-algorithms");
+	opts.abort_on_illegal_7bit = settings_get_bool(v,
+	    "smime.abort-on-illegal-7bit");
+	opts.max_size = (size_t)settings_get_int(v, "smime.max-size");
+	smime_keys_from_ks(&sk.base, ks);
+	keys = sk.base;
+	if (nstrict > 0) {
+		sk.ks = ks;
+		sk.rcpts = strict;
+		sk.n = nstrict;
+		keys.find_key = strict_find_key;
+		keys.validate = strict_validate;
+		keys.find_kek = NULL;
+		keys.arg = &sk;
+	}
+	if (smime_inbound_edit(m, &keys, &opts, NULL, 0, &sres, error_r) < 0)
+		goto out;
+	res->smime_flags = sres.flags;
+	if (sres.flags & SMIME_R_DECRYPTED)
+		res->action = INBOUND_DECRYPTED;
+	else if (sres.flags & SMIME_R_SIGNED)
+		res->action = INBOUND_VERIFIED;
+	else
+		res->action = INBOUND_PASSED;
+	buf_printf(&res->log, " smime=%s%s%s%s%s%s",
+	    sres.flags & SMIME_R_DECRYPTED ? "decrypted" :
+	    sres.flags & SMIME_R_ENCRYPTED ? "encrypted" : "none",
+	    sres.flags & SMIME_R_SIGNED_VALID ? ",signed-valid" :
+	    sres.flags & SMIME_R_SIGNED ? ",signed-invalid" : "",
+	    sres.flags & SMIME_R_MIXED ? ",mixed" : "",
+	    sres.flags & SMIME_R_KEY_NOT_FOUND ? ",key-not-found" : "",
+	    sres.flags & SMIME_R_DECRYPT_FAILED ? ",decrypt-failed" : "",
+	    sres.flags & SMIME_R_SIGNER_MISMATCH ? ",signer-mismatch" : "");
+	if (sk.refused > 0) {
+		buf_printf(&res->log, " reason=\"%s\"", sk.reason);
+		if (info_add(env->cfg, m, "Decryption-Skipped", sk.reason,
+		    error_r) < 0)
+			goto out;
+	}
+	/* the signer's e-mail for the "signed by" tag */
+	{
+		const char *em = infohdr_get(sres.info, "Signer-Email-0-0");
+		size_t l;
+
+		if (em != NULL) {
+			l = strcspn(em, ", ");
+			if (l >= sizeof(res->signer_email))
+				l = sizeof(res->signer_email) - 1;
+			memcpy(res->signer_email, em, l);
+			res->signer_email[l] = '\0';
+		}
+	}
+	if ((sres.flags & SMIME_R_SIGNED) && sres.certs != NULL &&
+	    settings_get_bool(v, "smime.import-certificates")) {
+		int added;
+		const char *why;
+
+		if (import_signer_certs(ks, sres.certs, settings_get_bool(v,
+		    "smime.skip-untrusted-import"), &added, &why) < 0)
+			buf_printf(&res->log, " import=failed(%s)", why);
+		else if (added > 0)
+			buf_printf(&res->log, " imported=%d", added);
+	}
+	if ((sres.flags & SMIME_R_SIGNED) &&
+	    settings_get_bool(v, "smime.remove-signature")) {
+		r = remove_root_signature(m, error_r);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			buf_puts(&res->log, " signature=removed");
+	}
+	rc = 0;
+out:
+	smime_result_release(&sres);
+	x509_ks_free(&ks);
+	free(strict);
+	return rc;
+}
+
+/* Replace the Subject with value (UTF-8), or add one. */
+static int
+set_subject(struct mime_message *m, const char *value, const char **error_r)
+{
+	return mime_header_replace(m, m->root, "Subject", value, error_r);
+}
+
+/*
+ * subject-filter.filter: "/REGEX/ VALUE" (VALUE may be empty): every
+ * match in the subject is replaced by VALUE.
+ */
+static int
+apply_subject_filter(struct settings_view *v, struct mime_message *m,
+    struct inbound_result *res, const char **error_r)
+{
+	const char *spec = settings_get(v, "subject-filter.filter", NULL, NULL);
+	const char *end;
+	char pattern[1024];
+	struct buf subj, out;
+	regex_t re;
+	regmatch_t mt;
+	const char *p, *value;
+	int changed = 0, rc = -1;
+
+	if (!settings_get_bool(v, "subject-filter.enabled") || spec == NULL ||
+	    spec[0] != '/')
+		return 0;
+	end = strrchr(spec + 1, '/');
+	if (end == NULL || (size_t)(end - spec - 1) >= sizeof(pattern))
+		return 0;
+	memcpy(pattern, spec + 1, (size_t)(end - spec - 1));
+	pattern[end - spec - 1] = '\0';
+	value = end + 1;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	buf_init(&subj, 64 * 1024);
+	buf_init(&out, 64 * 1024);
+	if (mime_header_get(m->root, "Subject", &subj) < 0) {
+		rc = 0;
+		goto out_nore;
+	}
+	if (settings_regcomp(&re, pattern, 0, error_r) < 0) {
+		/* a bad filter is the admin's mistake: say so, go on */
+		buf_puts(&res->log, " subject-filter=bad-regex");
+		rc = 0;
+		goto out_nore;
+	}
+	for (p = subj.data; *p != '\0';) {
+		if (regexec(&re, p, 1, &mt, p == subj.data ? 0 : REG_NOTBOL) != 0 ||
+		    mt.rm_eo == 0) {
+			buf_puts(&out, p);
+			break;
+		}
+		buf_append(&out, p, (size_t)mt.rm_so);
+		buf_puts(&out, value);
+		p += mt.rm_eo;
+		changed = 1;
+	}
+	if (changed) {
+		/* trim what the removal left at the ends */
+		while (out.len > 0 && (out.data[out.len - 1] == ' ' ||
+		    out.data[out.len - 1] == '\t'))
+			out.data[--out.len] = '\0';
+		if (set_subject(m, out.data != NULL ? out.data : "",
+		    error_r) < 0)
+			goto out;
+		buf_puts(&res->log, " subject=filtered");
+	}
+	rc = 0;
+out:
+	regfree(&re);
+out_nore:
+	buf_release(&subj);
+	buf_release(&out);
+	return rc;
+}
+
+/* security-info.*: one tag appended to the subject. */
+static int
+apply_security_tags(struct settings_view *v, struct mime_message *m,
+    struct inbound_result *res, const char **error_r)
+{
+	const unsigned f = res->smime_flags | res->pgp_flags;
+	char tag[512];
+	struct buf subj, out;
+	int rc;
+
+	if (!settings_get_bool(v, "security-info.enabled"))
+		return 0;
+	tag[0] = '\0';
+	if (f & (SMIME_R_MIXED | SMIME_R_PARTIAL_SIGNED)) {
+		snprintf(tag, sizeof(tag), "%s", settings_get(v,
+		    "security-info.mixed-content-tag", NULL, NULL));
+	} else if (res->action == INBOUND_DECRYPTED) {
+		snprintf(tag, sizeof(tag), "%s", settings_get(v,
+		    "security-info.decrypted-tag", NULL, NULL));
+	}
+	if (tag[0] == '\0' && (f & SMIME_R_SIGNED)) {
+		if (!(f & SMIME_R_SIGNED_VALID))
+			snprintf(tag, sizeof(tag), "%s", settings_get(v,
+			    "security-info.invalid-signature-tag", NULL, NULL));
+		else if (f & SMIME_R_SIGNER_MISMATCH) {
+			const char *fmt = settings_get(v,
+			    "security-info.signed-by-tag", NULL, NULL);
+			const char *pct = strstr(fmt, "%s");
+
+			if (pct != NULL)
+				snprintf(tag, sizeof(tag), "%.*s%s%s",
+				    (int)(pct - fmt), fmt, res->signer_email,
+				    pct + 2);
+			else
+				snprintf(tag, sizeof(tag), "%s", fmt);
+		} else
+			snprintf(tag, sizeof(tag), "%s", settings_get(v,
+			    "security-info.signed-tag", NULL, NULL));
+	}
+	if (tag[0] == '\0')
+		return 0;
+	buf_init(&subj, 64 * 1024);
+	buf_init(&out, 64 * 1024);
+	(void)mime_header_get(m->root, "Subject", &subj);
+	buf_printf(&out, "%s%s%s", subj.data != NULL ? subj.data : "",
+	    subj.len > 0 ? " " : "", tag);
+	rc = set_subject(m, out.data, error_r);
+	buf_release(&subj);
+	buf_release(&out);
+	if (rc == 0)
+		buf_printf(&res->log, " tag=\"%s\"", tag);
+	return rc;
+}
+
 int
 inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
     struct mime_message *m, struct inbound_result *res,
     const char **error_r)
 {
+	struct settings_view *v = NULL;
 	struct mime_inspect ins;
 	const char *external;
+	char norm[ADDRESS_MAX + 1];
 	size_t i;
+	int rc = INBOUND_TEMPFAIL;
 
 	res->stripped = inbound_strip_info(env->cfg, m);
 	if (im->too_big) {
@@ -188,16 +602,16 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 	res->kinds = ins.kinds & CRYPTO_KINDS;
 	buf_puts(&res->log, "found=");
 	kinds_text(res->kinds, &res->log);
-	if (res->kinds == 0) {
-		res->action = INBOUND_NONE;
-		buf_puts(&res->log, " action=none");
-		goto done;
-	}
 	if (all_internal(env, im, &external, error_r) < 0)
 		return INBOUND_TEMPFAIL;
 	if (external != NULL) {
 		char why[ADDRESS_MAX + 64];
 
+		if (res->kinds == 0) {
+			res->action = INBOUND_NONE;
+			buf_puts(&res->log, " action=none");
+			goto done;
+		}
 		res->action = INBOUND_PASSED;
 		snprintf(why, sizeof(why), "recipient %s is not internal",
 		    external);
@@ -207,17 +621,45 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 			return INBOUND_TEMPFAIL;
 		goto done;
 	}
-	/* The S/MIME and OpenPGP handlers plug in here. */
-	res->action = INBOUND_PASSED;
-	buf_puts(&res->log, " action=pass reason=\"no handler for this "
-	    "format\"");
-	if (info_add(env->cfg, m, "Decryption-Skipped",
-	    "no handler for this format", error_r) < 0)
+	/* every recipient is internal: the inbound settings of the first */
+	if (address_normalize(im->rcpts[0], norm, sizeof(norm)) < 0 ||
+	    settings_view_user(env->st, env->mkey, norm, &v, error_r) < 0)
 		return INBOUND_TEMPFAIL;
+	/* the subject filter comes first, so forged tags go before ours */
+	if (apply_subject_filter(v, m, res, error_r) < 0)
+		goto out;
+	if (res->kinds & SMIME_KINDS) {
+		if (!settings_get_bool(v, "smime.enabled")) {
+			buf_puts(&res->log, " smime=disabled");
+			if (info_add(env->cfg, m, "Decryption-Skipped",
+			    "S/MIME is disabled (smime.enabled)", error_r) < 0)
+				goto out;
+		} else if (do_smime(env, im, v, m, res, error_r) < 0) {
+			goto out;
+		}
+	}
+	if ((res->kinds & PGP_KINDS) && res->action != INBOUND_DECRYPTED) {
+		/* The OpenPGP message layer plugs in here. */
+		buf_puts(&res->log, " pgp=unhandled");
+		if (info_add(env->cfg, m, "Decryption-Skipped",
+		    "OpenPGP message handling is not available", error_r) < 0)
+			goto out;
+		if (res->action == INBOUND_NONE)
+			res->action = INBOUND_PASSED;
+	}
+	if (apply_security_tags(v, m, res, error_r) < 0)
+		goto out;
+	buf_printf(&res->log, " action=%s",
+	    res->action == INBOUND_DECRYPTED ? "decrypted" :
+	    res->action == INBOUND_VERIFIED ? "verified" :
+	    res->action == INBOUND_PASSED ? "pass" : "none");
 done:
 	if (res->stripped > 0)
 		buf_printf(&res->log, " stripped=%d", res->stripped);
 	for (i = 0; i < im->nrcpts; i++)
 		buf_printf(&res->log, " rcpt=<%s>", im->rcpts[i]);
-	return INBOUND_OK;
+	rc = INBOUND_OK;
+out:
+	settings_view_free(&v);
+	return rc;
 }

@@ -66,6 +66,9 @@ struct inbound_result {
 	enum inbound_action action;
 	unsigned kinds;			/* enum mime_kind bits found */
 	int stripped;			/* forged info headers removed */
+	unsigned smime_flags;		/* enum smime_result_flags */
+	unsigned pgp_flags;		/* the OpenPGP layer's flags */
+	char signer_email[320];		/* first signer, for the tag */
 	struct buf log;
 };
 

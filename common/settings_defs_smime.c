@@ -57,6 +57,15 @@ const struct setting_def settings_defs_smime[] = {
 	{ "smime.skip-signing-calendar", SETTING_BOOL, "true", NULL, 0, 0,
 	    SETTING_SCOPE_ALL, SETTING_ROLE_SENDER,
 	    "Do not sign calendar (text/calendar) messages." },
+	{ "smime.remove-signature", SETTING_BOOL, "false", NULL, 0, 0,
+	    SETTING_SCOPE_ALL, SETTING_ROLE_RECIPIENT,
+	    "Remove the S/MIME signature (multipart/signed) from incoming mail once it was checked." },
+	{ "smime.import-certificates", SETTING_BOOL, "true", NULL, 0, 0,
+	    SETTING_SCOPE_ALL, SETTING_ROLE_RECIPIENT,
+	    "Add the certificates of signed incoming mail to the certificates store." },
+	{ "smime.skip-untrusted-import", SETTING_BOOL, "false", NULL, 0, 0,
+	    SETTING_SCOPE_ALL, SETTING_ROLE_RECIPIENT,
+	    "Import only certificates that are valid for signing (a path to a trusted root)." },
 };
 
 const size_t settings_ndefs_smime = SETTINGS_NDEFS(settings_defs_smime);

@@ -1,0 +1,118 @@
+#!/bin/bash
+# postern-milter -t (offline mode) on real S/MIME mail made with the
+# openssl command line: decryption for internal recipients, none for
+# external ones, strict mode, signature verification with From match and
+# mismatch, tampering, forged info headers, the subject filter and tags.
+set -u
+top=${POSTERN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+O=${O:-build}
+milter=$top/$O/bin/postern-milter
+ctl=$top/$O/bin/posternctl
+command -v openssl >/dev/null || exit 77
+tmp=$(mktemp -d /tmp/postern-smime.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+has() { grep -qiF -- "$2" "$1" || { bad "$3: no '$2' in output"; sed 's/^/    /' "$1" | head -40; return 1; }; }
+hasnt() { ! grep -qiF -- "$2" "$1" || { bad "$3: unexpected '$2'"; return 1; }; }
+
+sh "$top/t/data/mkpki.sh" "$tmp/pki" >/dev/null || { echo "mkpki failed"; exit 1; }
+cat > "$tmp/p.conf" <<EOC
+state_directory = $tmp/state
+master_key_file = $tmp/master.key
+log_destination = stderr
+EOC
+c() { "$ctl" -c "$tmp/p.conf" "$@" >/dev/null || bad "posternctl $*"; }
+c init
+c domain add example.com
+c set --domain example.com locality internal
+c root import "$tmp/pki/root.crt"
+c cert import "$tmp/pki/inter.crt"
+echo secret > "$tmp/pw"
+c key import "$tmp/pki/alice.p12" --password-file "$tmp/pw"
+
+# run NAME FILE SENDER RCPT...: the milter's result in $tmp/NAME.out/.log
+run() {
+	local name=$1 file=$2 from=$3; shift 3
+	local args=()
+	for r in "$@"; do args+=(-r "$r"); done
+	"$milter" -c "$tmp/p.conf" -t "$file" -f "$from" "${args[@]}" \
+	    >"$tmp/$name.out" 2>"$tmp/$name.log"
+	echo $? > "$tmp/$name.rc"
+}
+
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe launch code is 1234.\r\n' > "$tmp/inner.eml"
+{
+	printf 'From: Bob <bob@example.net>\r\nTo: alice@example.com\r\nSubject: secret plan\r\n'
+	printf 'X-Postern-Info-Signer-Verified-0-0: True\r\nX-CipherMail-Info-SMIME-Signed: True\r\n'
+	openssl cms -encrypt -aes128 -in "$tmp/inner.eml" "$tmp/pki/alice.crt" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/enc.eml"
+
+# 1. internal recipient with the key: decrypted, headers, tag, no forgeries
+run dec "$tmp/enc.eml" bob@example.net alice@example.com
+[ "$(cat "$tmp/dec.rc")" = 0 ] || bad "dec: exit $(cat "$tmp/dec.rc")"
+has "$tmp/dec.out" "The launch code is 1234." dec && ok "decrypted for an internal recipient"
+has "$tmp/dec.out" "X-Postern-Info-SMIME-Encrypted: True" dec
+has "$tmp/dec.out" "X-Postern-Info-Encryption-Algorithm-0: AES128" dec
+has "$tmp/dec.out" "X-Postern-Info-Encryption-Recipient-0-0:" dec
+has "$tmp/dec.out" "Subject: secret plan [decrypted]" dec && ok "decrypted tag"
+hasnt "$tmp/dec.out" "X-Postern-Info-Signer-Verified-0-0: True" dec && ok "forged info header removed"
+hasnt "$tmp/dec.out" "X-CipherMail-Info" dec
+hasnt "$tmp/dec.out" "application/pkcs7-mime" dec
+has "$tmp/dec.log" "action=decrypted" dec
+has "$tmp/dec.log" "OFFLINE: milter: found=smime-enveloped" dec && ok "log line"
+
+# 2. one external recipient: left encrypted, says why
+run ext "$tmp/enc.eml" bob@example.net alice@example.com carol@example.net
+has "$tmp/ext.out" "application/pkcs7-mime" ext
+hasnt "$tmp/ext.out" "launch code" ext
+has "$tmp/ext.out" "X-Postern-Info-Decryption-Skipped: recipient carol@example.net is not internal" ext && ok "external recipient: stays encrypted"
+hasnt "$tmp/ext.out" "X-Postern-Info-Signer-Verified-0-0: True" ext
+
+# 3. strict mode: carol has no claim to alice's key
+c set --domain example.com smime.strict true
+run strict "$tmp/enc.eml" bob@example.net alice@example.com carol@example.com
+hasnt "$tmp/strict.out" "launch code" strict
+has "$tmp/strict.out" "X-Postern-Info-Decryption-Skipped: strict mode: carol@example.com" strict && ok "strict mode refuses carol"
+run strict2 "$tmp/enc.eml" bob@example.net alice@example.com
+has "$tmp/strict2.out" "The launch code is 1234." strict2 && ok "strict mode allows alice (email match)"
+c unset --domain example.com smime.strict
+
+# 4. signed by alice, From alice: valid
+{
+	printf 'From: alice@example.com\r\nTo: dave@example.com\r\nSubject: signed note\r\n'
+	openssl cms -sign -signer "$tmp/pki/alice.crt" -inkey "$tmp/pki/alice.key" \
+	    -certfile "$tmp/pki/inter.crt" -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/sig.eml"
+run sig "$tmp/sig.eml" alice@example.com dave@example.com
+has "$tmp/sig.out" "X-Postern-Info-Signer-Verified-0-0: True" sig
+has "$tmp/sig.out" "X-Postern-Info-Signer-Trusted-0-0: True" sig
+has "$tmp/sig.out" "X-Postern-Info-SMIME-Signed: True" sig
+has "$tmp/sig.out" "Subject: signed note [signed]" sig && ok "valid signature"
+hasnt "$tmp/sig.out" "Signer-Mismatch" sig
+
+# 5. the same signature under another From: mismatch, "signed by" tag
+sed 's/^From: alice@example.com/From: mallory@example.org/' "$tmp/sig.eml" > "$tmp/mis.eml"
+run mis "$tmp/mis.eml" mallory@example.org dave@example.com
+has "$tmp/mis.out" "X-Postern-Info-Signer-Mismatch: True" mis
+has "$tmp/mis.out" "[signed by: alice@example.com]" mis && ok "signer/From mismatch reported"
+
+# 6. tampered content: not verified, invalid tag
+sed 's/launch code is 1234/launch code is 9999/' "$tmp/sig.eml" > "$tmp/tam.eml"
+run tam "$tmp/tam.eml" alice@example.com dave@example.com
+has "$tmp/tam.out" "X-Postern-Info-Signer-Verified-0-0: False" tam
+has "$tmp/tam.out" "[invalid signature!]" tam && ok "tampered signature fails"
+
+# 7. subject filter removes a forged tag before ours is added
+c set --global subject-filter.enabled true
+sed 's/^Subject: signed note/Subject: signed note [decrypted]/' "$tmp/sig.eml" > "$tmp/sf.eml"
+run sf "$tmp/sf.eml" alice@example.com dave@example.com
+has "$tmp/sf.out" "Subject: signed note [signed]" sf && ok "subject filter removes forged tags"
+
+# 8. the certificate of a signed mail was imported
+"$ctl" -c "$tmp/p.conf" cert list --email alice@example.com > "$tmp/list" 2>&1
+has "$tmp/list" "alice" import && ok "signer certificate in the store"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all passed"

@@ -75,6 +75,31 @@ drop_privileges(const char *spec)
 		    "dropping them");
 }
 
+/* Give the socket to USER[:GROUP] so the MTA's group can connect. */
+static void
+chown_socket(const char *path, const char *spec)
+{
+	char name[256];
+	const char *group = strchr(spec, ':');
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(spec, ":"), spec);
+	pw = getpwnam(name);
+	if (pw == NULL)
+		log_fatal(NULL, "unknown user '%s'", name);
+	gid = pw->pw_gid;
+	if (group != NULL && group[1] != '\0') {
+		gr = getgrnam(group + 1);
+		if (gr == NULL)
+			log_fatal(NULL, "unknown group '%s'", group + 1);
+		gid = gr->gr_gid;
+	}
+	if (chown(path, pw->pw_uid, gid) < 0)
+		log_fatal(NULL, "cannot chown '%s': %s", path, strerror(errno));
+}
+
 static void
 daemonize(void)
 {
@@ -291,18 +316,8 @@ main(int argc, char **argv)
 		log_fatal(NULL, "cannot open milter socket '%s'", sock);
 	if (user != NULL) {
 		if (strncmp(sock, "unix:", 5) == 0 ||
-		    strncmp(sock, "local:", 6) == 0) {
-			const char *path = strchr(sock, ':') + 1;
-			struct passwd *pw;
-			char name[256];
-
-			snprintf(name, sizeof(name), "%.*s",
-			    (int)strcspn(user, ":"), user);
-			pw = getpwnam(name);
-			if (pw != NULL && chown(path, pw->pw_uid, -1) < 0)
-				log_warn(NULL, "cannot chown '%s': %s", path,
-				    strerror(errno));
-		}
+		    strncmp(sock, "local:", 6) == 0)
+			chown_socket(strchr(sock, ':') + 1, user);
 		drop_privileges(user);
 	}
 	if (!foreground)

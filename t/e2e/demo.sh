@@ -138,11 +138,11 @@ EOF
 	if [ -x "$MILTER" ]; then
 		rm -f "$E2E_MILTER"
 		# unix socket, never inet (feasibility.md section 6: 44-88 ms
-		# stall per message); Postfix (user postfix) must be able to
-		# connect, hence umask 0111 for the demo
+		# stall per message); the socket belongs to postern:postfix
+		# so Postfix's smtpd can connect
 		# shellcheck disable=SC2086
-		(umask 0111; exec setsid "$MILTER" -c "$CONF" -p "unix:$E2E_MILTER" \
-		    -u postern ${POSTERN_DEMO_MILTER_ARGS:-} \
+		(exec setsid "$MILTER" -F -c "$CONF" -p "unix:$E2E_MILTER" \
+		    -u postern:postfix ${POSTERN_DEMO_MILTER_ARGS:-} \
 		    </dev/null >>"$PFDIR/milter.log" 2>&1) &
 		E2E_PIDS="$E2E_PIDS $!"
 		e2e_save_env

@@ -7,6 +7,7 @@
  * SHA-256, detached signatures.
  *
  *   b0500-smime DIR   (DIR has ca.crt, ee.crt, ee.key)
+ *   B0500_ONLY=encrypt (one operation, for profiling)
  *
  * Prints "result b0500 op=OP size=SIZE ours_ms=.. bare_ms=.. ratio=.."
  * lines for bench/run.sh.
@@ -252,7 +253,12 @@ main(int argc, char **argv)
 		char *msg = make_msg(sizes[s].size, &len);
 
 		for (o = 0; o < 4; o++) {
-			struct pair p = run(ops[o], msg, len, sizes[s].n);
+			const char *only = getenv("B0500_ONLY");
+			struct pair p;
+
+			if (only != NULL && strcmp(only, ops[o]) != 0)
+				continue;
+			p = run(ops[o], msg, len, sizes[s].n);
 
 			printf("%-8s %-5s %10.3f %10.3f %6.2f\n", ops[o],
 			    sizes[s].name, p.ours, p.bare, p.ours / p.bare);

@@ -14,7 +14,8 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Icommon -I"$O/gen" \
     bench/b0500-smime.c "$O/libpostern.a" \
-    $(pkg-config --libs libcrypto sqlite3) -lpthread -o "$W/b0500"
+    $(pkg-config --libs libcrypto sqlite3 libxml-2.0 gpgme) -lm -lpthread \
+    -o "$W/b0500"
 (
 	cd "$W"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt \

@@ -899,6 +899,54 @@ START_TEST(inbound_edit)
 }
 END_TEST
 
+/* The other spellings of an encrypted part are recognised too. */
+START_TEST(content_type_variants)
+{
+	static const char *const ctypes[] = {
+		"application/x-pkcs7-mime; smime-type=enveloped-data; "
+		    "name=\"smime.p7m\"",
+		"application/pkcs7-mime; name=smime.p7m",
+		"application/octet-stream; name=\"smime.p7m\"",
+		"Application/PKCS7-MIME; SMIME-Type=\"enveloped-data\"",
+	};
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *rcpt, *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, v;
+	const char *error;
+	char *start, *end;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	rcpt = sk_X509_new_null();
+	sk_X509_push(rcpt, p->bob);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_encrypt(MSG, strlen(MSG), rcpt, &o, &out,
+	    &error), 0);
+	start = strstr(out.data, "Content-Type: application/pkcs7-mime");
+	ck_assert_ptr_nonnull(start);
+	end = strstr(start, "\r\n");
+	buf_init(&v, 0);
+	buf_append(&v, out.data, (size_t)(start - out.data));
+	buf_printf(&v, "Content-Type: %s", ctypes[_i]);
+	buf_puts(&v, end);
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(v.data, v.len, &k, &o, NULL, 0, &r,
+	    &error), 0);
+	ck_assert_msg(r.flags & SMIME_R_DECRYPTED, "%s: flags %#x",
+	    ctypes[_i], r.flags);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(rcpt);
+	buf_release(&out);
+	buf_release(&v);
+}
+END_TEST
+
 /* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
  * passed on, never inflated. */
 START_TEST(compressed)
@@ -1290,6 +1338,7 @@ smime_suite(void)
 	tcase_add_test(tc, cbc_tamper);
 	tcase_add_test(tc, injected_failures);
 	tcase_add_test(tc, inbound_edit);
+	tcase_add_loop_test(tc, content_type_variants, 0, 4);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

@@ -141,39 +141,65 @@ kinds_text(unsigned kinds, struct buf *out)
 	MIME_K_PGP_INLINE_ENCRYPTED | MIME_K_PGP_INLINE_SIGNED)
 
 /*
- * Is every recipient internal?  On return *external_r names the first
- * external one (or NULL).  -1 on a store failure.
+ * One settings view per recipient, looked up once per message: locality
+ * decides whether the message may be decrypted at all, smime.strict
+ * which recipients demand strict mode, and the first recipient's view
+ * gives the inbound settings.
  */
-static int
-all_internal(const struct inbound_env *env, const struct inbound_msg *im,
-    const char **external_r, const char **error_r)
+struct rcpt_views {
+	struct settings_view **v;	/* v[i] for rcpts[i]; NULL: malformed */
+	size_t n;
+	const char *external;		/* first non-internal recipient */
+	char **strict;			/* recipients with smime.strict */
+	size_t nstrict;
+};
+
+static void
+rcpt_views_release(struct rcpt_views *rv)
 {
 	size_t i;
 
-	*external_r = NULL;
-	if (im->nrcpts == 0) {
-		*external_r = "(none)";
-		return 0;
+	for (i = 0; i < rv->n; i++)
+		settings_view_free(&rv->v[i]);
+	free(rv->v);
+	free(rv->strict);
+	memset(rv, 0, sizeof(*rv));
+}
+
+static int
+rcpt_views_load(const struct inbound_env *env, const struct inbound_msg *im,
+    struct rcpt_views *rv, const char **error_r)
+{
+	size_t i;
+
+	memset(rv, 0, sizeof(*rv));
+	rv->v = calloc(im->nrcpts + 1, sizeof(*rv->v));
+	rv->strict = calloc(im->nrcpts + 1, sizeof(*rv->strict));
+	if (rv->v == NULL || rv->strict == NULL) {
+		rcpt_views_release(rv);
+		return err_set(error_r, "out of memory");
 	}
+	rv->n = im->nrcpts;
+	if (im->nrcpts == 0)
+		rv->external = "(none)";
 	for (i = 0; i < im->nrcpts; i++) {
-		struct settings_view *v;
-		const char *loc;
 		char norm[ADDRESS_MAX + 1];
 
 		if (address_normalize(im->rcpts[i], norm, sizeof(norm)) < 0) {
-			*external_r = im->rcpts[i];
-			return 0;
+			if (rv->external == NULL)
+				rv->external = im->rcpts[i];
+			continue;
 		}
-		if (settings_view_user(env->st, env->mkey, norm, &v,
-		    error_r) < 0)
+		if (settings_view_user(env->st, env->mkey, norm, &rv->v[i],
+		    error_r) < 0) {
+			rcpt_views_release(rv);
 			return -1;
-		loc = settings_get(v, "locality", NULL, NULL);
-		if (strcmp(loc, "internal") != 0) {
-			settings_view_free(&v);
-			*external_r = im->rcpts[i];
-			return 0;
 		}
-		settings_view_free(&v);
+		if (rv->external == NULL && strcmp(settings_get(rv->v[i],
+		    "locality", NULL, NULL), "internal") != 0)
+			rv->external = im->rcpts[i];
+		if (settings_get_bool(rv->v[i], "smime.strict"))
+			rv->strict[rv->nstrict++] = im->rcpts[i];
 	}
 	return 0;
 }
@@ -243,31 +269,6 @@ strict_validate(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
 
 	return sk->base.validate(sk->base.arg, signer, untrusted, at,
 	    trusted_r, reason, reason_size, error_r);
-}
-
-/* The recipients whose smime.strict is on, in *strict_r (borrowed). */
-static int
-strict_recipients(const struct inbound_env *env,
-    const struct inbound_msg *im, char **strict, size_t *n_r,
-    const char **error_r)
-{
-	size_t i;
-
-	*n_r = 0;
-	for (i = 0; i < im->nrcpts; i++) {
-		struct settings_view *v;
-		char norm[ADDRESS_MAX + 1];
-
-		if (address_normalize(im->rcpts[i], norm, sizeof(norm)) < 0)
-			continue;
-		if (settings_view_user(env->st, env->mkey, norm, &v,
-		    error_r) < 0)
-			return -1;
-		if (settings_get_bool(v, "smime.strict"))
-			strict[(*n_r)++] = im->rcpts[i];
-		settings_view_free(&v);
-	}
-	return 0;
 }
 
 /*
@@ -342,7 +343,7 @@ remove_root_signature(struct mime_message *m, const char **error_r)
  * except smime.strict, which every recipient can demand.
  */
 static int
-do_smime(const struct inbound_env *env, const struct inbound_msg *im,
+do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
     struct settings_view *v, struct mime_message *m,
     struct inbound_result *res, const char **error_r)
 {
@@ -351,17 +352,10 @@ do_smime(const struct inbound_env *env, const struct inbound_msg *im,
 	struct smime_result sres;
 	struct strict_keys sk;
 	struct smime_keys keys;
-	char **strict = NULL;
-	size_t nstrict = 0;
 	int rc = -1, r;
 
 	memset(&sres, 0, sizeof(sres));
 	memset(&sk, 0, sizeof(sk));
-	strict = calloc(im->nrcpts + 1, sizeof(*strict));
-	if (strict == NULL)
-		return err_set(error_r, "out of memory");
-	if (strict_recipients(env, im, strict, &nstrict, error_r) < 0)
-		goto out;
 	if (x509_ks_new(env->st, env->mkey, &ks, error_r) < 0)
 		goto out;
 	smime_opts_init(&opts);
@@ -372,10 +366,10 @@ do_smime(const struct inbound_env *env, const struct inbound_msg *im,
 	opts.max_size = (size_t)settings_get_int(v, "smime.max-size");
 	smime_keys_from_ks(&sk.base, ks);
 	keys = sk.base;
-	if (nstrict > 0) {
+	if (rv->nstrict > 0) {
 		sk.ks = ks;
-		sk.rcpts = strict;
-		sk.n = nstrict;
+		sk.rcpts = rv->strict;
+		sk.n = rv->nstrict;
 		keys.find_key = strict_find_key;
 		keys.validate = strict_validate;
 		keys.find_kek = NULL;
@@ -441,7 +435,6 @@ do_smime(const struct inbound_env *env, const struct inbound_msg *im,
 out:
 	smime_result_release(&sres);
 	x509_ks_free(&ks);
-	free(strict);
 	return rc;
 }
 
@@ -581,10 +574,9 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
     struct mime_message *m, struct inbound_result *res,
     const char **error_r)
 {
-	struct settings_view *v = NULL;
+	struct rcpt_views rv = { 0 };
+	struct settings_view *v;
 	struct mime_inspect ins;
-	const char *external;
-	char norm[ADDRESS_MAX + 1];
 	size_t i;
 	int rc = INBOUND_TEMPFAIL;
 
@@ -602,9 +594,9 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 	res->kinds = ins.kinds & CRYPTO_KINDS;
 	buf_puts(&res->log, "found=");
 	kinds_text(res->kinds, &res->log);
-	if (all_internal(env, im, &external, error_r) < 0)
+	if (rcpt_views_load(env, im, &rv, error_r) < 0)
 		return INBOUND_TEMPFAIL;
-	if (external != NULL) {
+	if (rv.external != NULL) {
 		char why[ADDRESS_MAX + 64];
 
 		if (res->kinds == 0) {
@@ -614,17 +606,15 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 		}
 		res->action = INBOUND_PASSED;
 		snprintf(why, sizeof(why), "recipient %s is not internal",
-		    external);
+		    rv.external);
 		buf_printf(&res->log, " action=pass reason=\"%s\"", why);
 		if (info_add(env->cfg, m, "Decryption-Skipped", why,
 		    error_r) < 0)
-			return INBOUND_TEMPFAIL;
+			goto out;
 		goto done;
 	}
 	/* every recipient is internal: the inbound settings of the first */
-	if (address_normalize(im->rcpts[0], norm, sizeof(norm)) < 0 ||
-	    settings_view_user(env->st, env->mkey, norm, &v, error_r) < 0)
-		return INBOUND_TEMPFAIL;
+	v = rv.v[0];
 	/* the subject filter comes first, so forged tags go before ours */
 	if (apply_subject_filter(v, m, res, error_r) < 0)
 		goto out;
@@ -634,7 +624,7 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 			if (info_add(env->cfg, m, "Decryption-Skipped",
 			    "S/MIME is disabled (smime.enabled)", error_r) < 0)
 				goto out;
-		} else if (do_smime(env, im, v, m, res, error_r) < 0) {
+		} else if (do_smime(env, &rv, v, m, res, error_r) < 0) {
 			goto out;
 		}
 	}
@@ -660,6 +650,6 @@ done:
 		buf_printf(&res->log, " rcpt=<%s>", im->rcpts[i]);
 	rc = INBOUND_OK;
 out:
-	settings_view_free(&v);
+	rcpt_views_release(&rv);
 	return rc;
 }

@@ -190,7 +190,9 @@ rcpt_views_load(const struct inbound_env *env, const struct inbound_msg *im,
 				rv->external = im->rcpts[i];
 			continue;
 		}
-		if (settings_view_user(env->st, env->mkey, norm, &rv->v[i],
+		/* no master key: no inbound setting is a secret, and
+		 * opening secrets costs a decryption per view */
+		if (settings_view_user(env->st, NULL, norm, &rv->v[i],
 		    error_r) < 0) {
 			rcpt_views_release(rv);
 			return -1;

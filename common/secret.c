@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,27 @@
 struct secret_key {
 	unsigned char raw[SECRET_KEY_LEN];
 };
+
+/*
+ * OpenSSL 3 looks the cipher up in its providers on every init with
+ * EVP_aes_256_gcm(); fetch it once per process instead (the daemons seal
+ * and open on every message).
+ */
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *gcm_fetched;
+
+static void
+gcm_fetch(void)
+{
+	gcm_fetched = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static const EVP_CIPHER *
+gcm(void)
+{
+	pthread_once(&gcm_once, gcm_fetch);
+	return gcm_fetched != NULL ? gcm_fetched : EVP_aes_256_gcm();
+}
 
 int
 secret_random(void *buf, size_t len)
@@ -214,7 +236,7 @@ secret_seal(const struct secret_key *key, const char *aad, const void *plain,
 	}
 	ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL ||
-	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->raw,
+	    EVP_EncryptInit_ex(ctx, gcm(), NULL, key->raw,
 	    nonce) != 1 ||
 	    EVP_EncryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
 	    (int)strlen(aad)) != 1 ||
@@ -257,7 +279,7 @@ secret_open(const struct secret_key *key, const char *aad,
 		return err_set(error_r, "out of memory");
 	ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL ||
-	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->raw,
+	    EVP_DecryptInit_ex(ctx, gcm(), NULL, key->raw,
 	    nonce) != 1 ||
 	    EVP_DecryptUpdate(ctx, NULL, &outl, (const unsigned char *)aad,
 	    (int)strlen(aad)) != 1 ||

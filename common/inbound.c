@@ -380,6 +380,18 @@ do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
 	if (smime_inbound_edit(m, &keys, &opts, NULL, 0, &sres, error_r) < 0)
 		goto out;
 	res->smime_flags = sres.flags;
+	if (sres.flags == 0 && (sres.info == NULL ||
+	    infohdr_count(sres.info) == 0)) {
+		/* the MIME engine saw S/MIME, the CMS layer could not read
+		 * it: pass it on unchanged, but say so */
+		buf_puts(&res->log, " smime=unreadable");
+		if (info_add(env->cfg, m, "SMIME-Decryption-Failed",
+		    "unreadable S/MIME data", error_r) < 0)
+			goto out;
+		res->action = INBOUND_PASSED;
+		rc = 0;
+		goto out;
+	}
 	if (sres.flags & SMIME_R_DECRYPTED)
 		res->action = INBOUND_DECRYPTED;
 	else if (sres.flags & SMIME_R_SIGNED)

@@ -10,7 +10,7 @@ milter=$top/$O/bin/postern-milter
 ctl=$top/$O/bin/posternctl
 command -v openssl >/dev/null || exit 77
 tmp=$(mktemp -d /tmp/postern-smime.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -113,6 +113,33 @@ has "$tmp/sf.out" "Subject: signed note [signed]" sf && ok "subject filter remov
 # 8. the certificate of a signed mail was imported
 "$ctl" -c "$tmp/p.conf" cert list --email alice@example.com > "$tmp/list" 2>&1
 has "$tmp/list" "alice" import && ok "signer certificate in the store"
+
+# 9. encrypted for a certificate whose key we do not have: unchanged + header
+{
+	printf 'From: bob@example.net\r\nTo: alice@example.com\r\nSubject: not for us\r\n'
+	openssl cms -encrypt -aes128 -in "$tmp/inner.eml" "$tmp/pki/orphan.crt" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/nokey.eml"
+run nokey "$tmp/nokey.eml" bob@example.net alice@example.com
+[ "$(cat "$tmp/nokey.rc")" = 0 ] || bad "nokey: exit $(cat "$tmp/nokey.rc")"
+has "$tmp/nokey.out" "X-Postern-Info-SMIME-Decryption-Key-Not-Found: True" nokey
+has "$tmp/nokey.out" "application/pkcs7-mime" nokey
+hasnt "$tmp/nokey.out" "[decrypted]" nokey && ok "no key: passed encrypted, said so"
+
+# 10. a damaged CMS body: unchanged, never marked decrypted or signed
+sed '/^MII/,$ s/[A-Za-z]/A/g' "$tmp/enc.eml" > "$tmp/bad.eml"
+run bad "$tmp/bad.eml" bob@example.net alice@example.com
+[ "$(cat "$tmp/bad.rc")" = 0 ] || bad "bad: exit $(cat "$tmp/bad.rc")"
+has "$tmp/bad.out" "application/pkcs7-mime" bad
+hasnt "$tmp/bad.out" "[decrypted]" bad
+hasnt "$tmp/bad.out" "Signer-Verified-0-0: True" bad
+grep -qE "X-Postern-Info-SMIME-(Decryption-Failed|Decryption-Key-Not-Found)" "$tmp/bad.out" &&
+    ok "damaged CMS: passed unchanged with an info header" || bad "bad: no info header"
+
+# 11. larger than milter_max_message_size: untouched but for our header
+echo "milter_max_message_size = 1k" >> "$tmp/p.conf"
+run big "$tmp/enc.eml" bob@example.net alice@example.com
+has "$tmp/big.log" "larger than milter_max_message_size" big && ok "too large: passes unchanged"
+sed -i '/^milter_max_message_size/d' "$tmp/p.conf"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"

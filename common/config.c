@@ -57,6 +57,8 @@ const struct config_def config_defs[] = {
 	{ "milter_failure_action", CONFIG_ENUM, "tempfail", 0, 0,
 	    "tempfail|accept",
 	    "What the milter answers on an internal failure (store, memory)." },
+	{ "milter_key_cache_ttl", CONFIG_TIME, "60s", 0, 3600000, NULL,
+	    "How long postern-milter keeps a private key it used in memory (0: not at all)." },
 	{ "milter_max_message_size", CONFIG_SIZE, "50m", 1 * K, 4 * G, NULL,
 	    "Larger messages pass the milter untouched, with an info header." },
 	{ "mime_max_depth", CONFIG_INT, "32", 1, 1000, NULL,

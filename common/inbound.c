@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,9 @@
 #include "address.h"
 #include "config.h"
 #include "err.h"
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "inbound.h"
 #include "mime.h"
 #include "settings.h"
@@ -207,6 +211,143 @@ rcpt_views_load(const struct inbound_env *env, const struct inbound_msg *im,
 }
 
 /*
+ * The key cache (daemons only, env->key_cache_ttl > 0): unsealing,
+ * parsing and preparing a private key costs more than the RSA
+ * operation itself for small mail, and a milter decrypts with the same
+ * few keys all day.  Entries are found by the RecipientInfo identifier
+ * (SHA-256 of issuer, serial and subject key identifier), hold a
+ * reference to the key and its certificate, and expire after the TTL,
+ * so a key deleted with posternctl is gone at most that long after.
+ * Only successful lookups are cached.
+ */
+#define KEYCACHE_MAX 32
+
+struct keycache_ent {
+	unsigned char id[SHA256_DIGEST_LENGTH];
+	EVP_PKEY *pkey;
+	X509 *cert;
+	time_t at;
+};
+
+static pthread_mutex_t kc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct keycache_ent kc[KEYCACHE_MAX];
+
+struct cached_keys {
+	struct smime_keys base;
+	long ttl;
+};
+
+static int
+rid_digest(const struct smime_rid *rid, unsigned char *md)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *der = NULL;
+	int len, ok = 0;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	if (rid->issuer != NULL) {
+		len = i2d_X509_NAME(rid->issuer, &der);
+		if (len <= 0 || EVP_DigestUpdate(ctx, der, (size_t)len) != 1)
+			goto out;
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	EVP_DigestUpdate(ctx, "|", 1);
+	if (rid->serial != NULL)
+		EVP_DigestUpdate(ctx, ASN1_STRING_get0_data(rid->serial),
+		    (size_t)ASN1_STRING_length(rid->serial));
+	EVP_DigestUpdate(ctx, "|", 1);
+	if (rid->ski != NULL)
+		EVP_DigestUpdate(ctx, ASN1_STRING_get0_data(rid->ski),
+		    (size_t)ASN1_STRING_length(rid->ski));
+	ok = EVP_DigestFinal_ex(ctx, md, NULL) == 1;
+out:
+	OPENSSL_free(der);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+static int
+cached_find_key(void *arg, const struct smime_rid *rid, EVP_PKEY **pkey_r,
+    X509 **cert_r, const char **error_r)
+{
+	struct cached_keys *ck = arg;
+	unsigned char id[SHA256_DIGEST_LENGTH];
+	time_t now = time(NULL);
+	size_t i, slot = 0;
+	int rc;
+
+	if (rid_digest(rid, id) < 0)
+		return ck->base.find_key(ck->base.arg, rid, pkey_r, cert_r,
+		    error_r);
+	pthread_mutex_lock(&kc_lock);
+	for (i = 0; i < KEYCACHE_MAX; i++) {
+		if (kc[i].pkey == NULL || memcmp(kc[i].id, id, sizeof(id)))
+			continue;
+		if (now - kc[i].at >= ck->ttl)
+			break;
+		EVP_PKEY_up_ref(kc[i].pkey);
+		*pkey_r = kc[i].pkey;
+		*cert_r = kc[i].cert;
+		if (*cert_r != NULL)
+			X509_up_ref(*cert_r);
+		pthread_mutex_unlock(&kc_lock);
+		return 1;
+	}
+	pthread_mutex_unlock(&kc_lock);
+	rc = ck->base.find_key(ck->base.arg, rid, pkey_r, cert_r, error_r);
+	if (rc != 1)
+		return rc;
+	pthread_mutex_lock(&kc_lock);
+	/* the same id (expired), a free slot, else the oldest */
+	for (i = 0; i < KEYCACHE_MAX; i++) {
+		if (kc[i].pkey != NULL && memcmp(kc[i].id, id, sizeof(id)) == 0) {
+			slot = i;
+			break;
+		}
+		if (kc[i].pkey == NULL || kc[i].at < kc[slot].at)
+			slot = i;
+	}
+	EVP_PKEY_free(kc[slot].pkey);
+	X509_free(kc[slot].cert);
+	memcpy(kc[slot].id, id, sizeof(id));
+	EVP_PKEY_up_ref(*pkey_r);
+	kc[slot].pkey = *pkey_r;
+	kc[slot].cert = *cert_r;
+	if (*cert_r != NULL)
+		X509_up_ref(*cert_r);
+	kc[slot].at = now;
+	pthread_mutex_unlock(&kc_lock);
+	return 1;
+}
+
+static int
+cached_validate(void *arg, X509 *signer, STACK_OF(X509) *untrusted,
+    time_t at, int *trusted_r, char *reason, size_t reason_size,
+    const char **error_r)
+{
+	struct cached_keys *ck = arg;
+
+	return ck->base.validate(ck->base.arg, signer, untrusted, at,
+	    trusted_r, reason, reason_size, error_r);
+}
+
+void
+inbound_key_cache_flush(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&kc_lock);
+	for (i = 0; i < KEYCACHE_MAX; i++) {
+		EVP_PKEY_free(kc[i].pkey);
+		X509_free(kc[i].cert);
+		memset(&kc[i], 0, sizeof(kc[i]));
+	}
+	pthread_mutex_unlock(&kc_lock);
+}
+
+/*
  * Strict mode over several recipients: a key found by the keystore is
  * only used when x509_strict_allows() accepts its certificate for every
  * recipient that has smime.strict on.  A refused key counts as not found.
@@ -353,11 +494,13 @@ do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
 	struct smime_opts opts;
 	struct smime_result sres;
 	struct strict_keys sk;
+	struct cached_keys ck;
 	struct smime_keys keys;
 	int rc = -1, r;
 
 	memset(&sres, 0, sizeof(sres));
 	memset(&sk, 0, sizeof(sk));
+	memset(&ck, 0, sizeof(ck));
 	if (x509_ks_new(env->st, env->mkey, &ks, error_r) < 0)
 		goto out;
 	smime_opts_init(&opts);
@@ -367,6 +510,14 @@ do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
 	    "smime.abort-on-illegal-7bit");
 	opts.max_size = (size_t)settings_get_int(v, "smime.max-size");
 	smime_keys_from_ks(&sk.base, ks);
+	if (env->key_cache_ttl > 0) {
+		ck.base = sk.base;
+		ck.ttl = env->key_cache_ttl;
+		sk.base.find_key = cached_find_key;
+		sk.base.validate = cached_validate;
+		sk.base.find_kek = NULL;
+		sk.base.arg = &ck;
+	}
 	keys = sk.base;
 	if (rv->nstrict > 0) {
 		sk.ks = ks;

@@ -45,6 +45,8 @@ struct inbound_env {
 	const struct config *cfg;
 	struct store *st;
 	const struct secret_key *mkey;
+	long key_cache_ttl;	/* seconds private keys stay cached in this
+				 * process; 0: none (see inbound.c) */
 };
 
 struct inbound_msg {
@@ -83,6 +85,9 @@ void inbound_result_release(struct inbound_result *res);
 int inbound_process(const struct inbound_env *env,
     const struct inbound_msg *im, struct mime_message *m,
     struct inbound_result *res, const char **error_r);
+
+/* Drop every cached private key (tests, shutdown). */
+void inbound_key_cache_flush(void);
 
 /* Step 1 alone: remove headers named prefix or prefix-*; returns how
  * many (also used by postern-encrypt on outbound mail). */

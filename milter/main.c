@@ -25,6 +25,7 @@
 #include <libmilter/mfapi.h>
 
 #include "config.h"
+#include "inbound.h"
 #include "log.h"
 #include "mlfi.h"
 #include "msgctx.h"
@@ -168,7 +169,7 @@ static int
 offline(struct config *cfg, const char *file, const char *sender,
     char **rcpts, int nrcpts)
 {
-	struct inbound_env env = { cfg, NULL, NULL };
+	struct inbound_env env = { cfg, NULL, NULL, 0 };
 	struct secret_key *mkey;
 	struct msgctx *m;
 	struct buf out;
@@ -328,6 +329,7 @@ main(int argc, char **argv)
 	rc = smfi_main();
 	log_info(NULL, "stopping");
 	mlfi_pool_shutdown();
+	inbound_key_cache_flush();
 	if (pidfile != NULL)
 		unlink(pidfile);
 	secret_key_free(&mlfi_g.mkey);

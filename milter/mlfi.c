@@ -239,6 +239,7 @@ mlfi_eom(SMFICTX *ctx)
 	update_qid(ctx, m);
 	env.cfg = mlfi_g.cfg;
 	env.mkey = mlfi_g.mkey;
+	env.key_cache_ttl = config_int(mlfi_g.cfg, "milter_key_cache_ttl") / 1000;
 	env.st = pool_get(&error);
 	if (env.st == NULL) {
 		log_err(m->qid, "milter: status=tempfail reason=\"%s\"", error);

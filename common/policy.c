@@ -318,6 +318,7 @@ struct ctx {
 	int oom;
 	/* the originator's signers, looked up once: -2 not yet */
 	int smime_signer, pgp_signer;
+	unsigned smime_flags;
 	char smime_id[POLICY_ID_MAX], pgp_id[POLICY_ID_MAX];
 	const char *error;
 };
@@ -449,6 +450,7 @@ smime_signer(struct ctx *c)
 		flags |= X509_POL_AUTO_SELECT;
 	if (get_bool(c, "smime.always-use-freshest-signing-cert", 1))
 		flags |= X509_POL_FRESHEST;
+	c->smime_flags = flags;
 	if (c->smime_signer == -2) {
 		if (c->res->originator[0] == '\0')
 			c->smime_signer = 0;
@@ -576,6 +578,7 @@ decide_sign_only(struct ctx *c, int calendar, int signed_root)
 		if (r == 1) {
 			d->action = POLICY_SMIME_SIGN;
 			copy_id(d->signer, c->smime_id);
+			d->signer_flags = c->smime_flags;
 			read_smime_opts(c, 0, 1);
 			return 0;
 		}
@@ -710,6 +713,7 @@ decide_external(struct ctx *c, const struct mime_inspect *ins)
 				if (r == 1) {
 					d->sign = 1;
 					copy_id(d->signer, c->smime_id);
+					d->signer_flags = c->smime_flags;
 				}
 			}
 			read_smime_opts(c, 1, d->sign);

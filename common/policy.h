@@ -121,6 +121,8 @@ struct policy_decision {
 	char **keys;
 	size_t nkeys;
 	char signer[POLICY_ID_MAX];	/* thumbprint / fingerprint or "" */
+	unsigned signer_flags;		/* S/MIME: the x509_policy_flags the
+					 * signer was looked up with */
 	/* S/MIME options from smime.* (prefixes left NULL) */
 	struct smime_opts smime;
 	/* OpenPGP options, as setting values ("" when not read) */

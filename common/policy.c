@@ -718,7 +718,8 @@ decide_external(struct ctx *c, const struct mime_inspect *ins)
 			}
 			read_smime_opts(c, 1, d->sign);
 			reason(c, "encryption %s: S/MIME for %zu certificate(s)"
-			    "%s", policy_level_name(d->level), d->nkeys,
+			    "%s", d->level == POLICY_LEVEL_MUST ? "required" :
+			    "allowed", d->nkeys,
 			    d->sign ? ", signed" : "");
 			return 0;
 		}
@@ -748,7 +749,8 @@ decide_external(struct ctx *c, const struct mime_inspect *ins)
 			}
 			read_pgp_opts(c, 1, d->sign);
 			reason(c, "encryption %s: OpenPGP for %zu key(s)%s",
-			    policy_level_name(d->level), d->nkeys,
+			    d->level == POLICY_LEVEL_MUST ? "required" :
+			    "allowed", d->nkeys,
 			    d->sign ? ", signed" : "");
 			return 0;
 		}

@@ -360,6 +360,12 @@ trace_add(struct ctx *c, enum policy_trace_kind kind, const char *name,
 	t->name = dup_or_oom(c, name);
 	t->value = dup_or_oom(c, value);
 	t->owner = dup_or_oom(c, owner);
+	if (t->name == NULL || t->value == NULL || t->owner == NULL) {
+		free(t->name);
+		free(t->value);
+		free(t->owner);
+		return;		/* c->oom is set: the decision fails */
+	}
 	d->ntrace++;
 }
 

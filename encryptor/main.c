@@ -24,6 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gpgme.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+#include <sqlite3.h>
+
 #include "address.h"
 #include "config.h"
 #include "job.h"
@@ -85,6 +91,44 @@ setup_logging(const struct config *cfg)
 	if (log_open_syslog(config_str(cfg, "syslog_facility")) < 0)
 		log_fatal(NULL, "bad syslog_facility '%s'",
 		    config_str(cfg, "syslog_facility"));
+}
+
+/*
+ * Start the libraries before the message is read: an allocation failure
+ * in their lazy start-up is then a clean exit 75 here, not a half-made
+ * internal structure later (OpenSSL 3.0 dereferences a lock it failed to
+ * allocate on the first algorithm fetch).
+ */
+static int
+prewarm(void)
+{
+	static const char *const ciphers[] = { "AES-256-GCM", "AES-128-CBC" };
+	EVP_CIPHER *c;
+	EVP_MD *md;
+	size_t i;
+
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
+	    OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS,
+	    NULL) != 1)
+		return -1;
+	/* the keystore loads these on first use (x509.c); the legacy one
+	 * may be missing, which is no error */
+	if (OSSL_PROVIDER_try_load(NULL, "default", 1) == NULL)
+		return -1;
+	(void)OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		if ((c = EVP_CIPHER_fetch(NULL, ciphers[i], NULL)) == NULL)
+			return -1;
+		EVP_CIPHER_free(c);
+	}
+	if ((md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return -1;
+	EVP_MD_free(md);
+	if (sqlite3_initialize() != SQLITE_OK)
+		return -1;
+	if (gpgme_check_version(NULL) == NULL)
+		return -1;
+	return 0;
 }
 
 /* The message from standard input into a spool. */
@@ -208,6 +252,11 @@ main(int argc, char **argv)
 		}
 	}
 
+	if (prewarm() < 0) {
+		rc = finish(NULL, EX_TEMPFAIL, "cannot initialise the crypto "
+		    "libraries");
+		goto out;
+	}
 	sp = spool_new_config(cfg);
 	if (sp == NULL) {
 		rc = finish(NULL, EX_TEMPFAIL, "out of memory");

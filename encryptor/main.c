@@ -99,6 +99,8 @@ setup_logging(const struct config *cfg)
  * internal structure later (OpenSSL 3.0 dereferences a lock it failed to
  * allocate on the first algorithm fetch).
  */
+static OSSL_PROVIDER *prov_default, *prov_legacy;
+
 static int
 prewarm(void)
 {
@@ -113,9 +115,10 @@ prewarm(void)
 		return -1;
 	/* the keystore loads these on first use (x509.c); the legacy one
 	 * may be missing, which is no error */
-	if (OSSL_PROVIDER_try_load(NULL, "default", 1) == NULL)
+	if ((prov_default = OSSL_PROVIDER_try_load(NULL, "default", 1)) ==
+	    NULL)
 		return -1;
-	(void)OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	prov_legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
 		if ((c = EVP_CIPHER_fetch(NULL, ciphers[i], NULL)) == NULL)
 			return -1;
@@ -305,8 +308,12 @@ main(int argc, char **argv)
 	}
 	/* the database is not needed for the hand-off: let go of it */
 	store_free(&st);
-	for (i = 0; i < job->nlines; i++)
-		log_info(qid, "encrypt: %s", job->lines[i]);
+	for (i = 0; i < job->nlines; i++) {
+		if (strncmp(job->lines[i], "warning: ", 9) == 0)
+			log_warn(qid, "encrypt: %s", job->lines[i] + 9);
+		else
+			log_info(qid, "encrypt: %s", job->lines[i]);
+	}
 	rc = hand_off(cfg, qid, job);
 	if (rc == EX_OK)
 		rc = finish(qid, EX_OK, "status=done outputs=%zu blocked=%zu",
@@ -317,5 +324,9 @@ out:
 	secret_key_free(&mkey);
 	spool_free(&sp);
 	config_free(&cfg);
+	if (prov_legacy != NULL)
+		OSSL_PROVIDER_unload(prov_legacy);
+	if (prov_default != NULL)
+		OSSL_PROVIDER_unload(prov_default);
 	return rc;
 }

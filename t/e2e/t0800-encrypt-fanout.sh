@@ -13,6 +13,9 @@
 # 4. Loop guard: a delivered output sent again to the same recipient
 #    passes unchanged (even where the policy would now block it); the
 #    same marked message to another recipient is treated as new mail.
+# 5. reinject = sendmail: Postfix's own sendmail -C (postern-encrypt run
+#    directly as root, which may use another config directory) hands off
+#    an S/MIME output and a notification with the null sender ("-f <>").
 set -eu
 cd "$(dirname "$0")/../.."
 . t/e2e/lib.sh
@@ -145,5 +148,20 @@ f=$(e2e_mail_files | tail -1)
 grep -q '^X-Rcpt-Args: <other@example.org>' "$f" && e2e_fail "copied marker let the message pass"
 grep -q 'Not delivered, could not be encrypted' "$f" || e2e_fail "copied marker: no notification"
 echo "ok: a marker copied to other recipients is treated as new mail"
+
+# --- 5. sendmail re-injection ---------------------------------------------
+sed "s|^reinject = .*|reinject = sendmail:/usr/sbin/sendmail -C $E2E_DIR/etc -G|" \
+    "$ENC_CONF" > "$E2E_DIR/sendmail.conf"
+n0=$(e2e_mail_count)
+printf 'From: Sender <sender@corp.test>\nSubject: via sendmail\n\nthrough pickup\n' |
+    "$ENC_BIN/postern-encrypt" -c "$E2E_DIR/sendmail.conf" -f sender@corp.test -- \
+    alice@example.com nobody@blocked.test 2>>"$ENC_LOG" || fail_enc "sendmail re-injection failed"
+e2e_wait_mail $((n0 + 2)) || fail_enc "sendmail outputs not delivered"
+f=$(grep -l '^Subject: via sendmail' $(e2e_mail_files) | xargs grep -l '^X-Rcpt-Args: <alice@example.com>')
+grep -q '^Content-Type: application/pkcs7-mime' "$f" || e2e_fail "sendmail output not S/MIME"
+f=$(grep -l 'Not delivered, could not be encrypted: via sendmail' $(e2e_mail_files)) ||
+    e2e_fail "no notification through sendmail"
+grep -q '^X-Mail-Args: <>' "$f" || e2e_fail "sendmail notification not from the null sender"
+echo "ok: sendmail re-injection, null sender included"
 
 echo "t0800: ok"

@@ -1,7 +1,8 @@
 # t/e2e/encrypt-lib.sh: the Postern side of the postern-encrypt tests,
 # sourced after t/e2e/lib.sh (and after E2E_DIR exists).
 #
-# enc_setup: under $E2E_DIR/p: postern.conf (reinject to
+# enc_setup: under $E2E_DIR/p: the shipped templates in templates/,
+#   postern.conf (reinject to
 #   127.0.0.1:$E2E_REINJECT_PORT unless ENC_REINJECT is set; extra lines in
 #   ENC_CONF_EXTRA), posternctl init, the test PKI of t/data/mkpki.sh in
 #   $E2E_DIR/pki with root and intermediate trusted and alice.crt
@@ -38,8 +39,11 @@ enc_setup() {
 		echo "log_destination = stderr"
 		echo "reinject = ${ENC_REINJECT:-smtp:[127.0.0.1]:$E2E_REINJECT_PORT}"
 		echo "reinject_timeout = 10s"
+		echo "template_directory = $E2E_DIR/p/templates"
 		[ -n "${ENC_CONF_EXTRA:-}" ] && printf '%s\n' "$ENC_CONF_EXTRA"
 	} > "$ENC_CONF"
+	mkdir -p "$E2E_DIR/p/templates"
+	cp conf/templates/*.eml "$E2E_DIR/p/templates/"
 	sh t/data/mkpki.sh "$E2E_DIR/pki" >/dev/null || e2e_fail "mkpki"
 	enc_ctl init
 	enc_ctl root import "$E2E_DIR/pki/root.crt"
@@ -82,6 +86,10 @@ enc_file_for() {
 	done
 	return 1
 }
+
+# enc_mark / enc_new: the captures that arrived since enc_mark (one a line)
+enc_mark() { ENC_BEFORE=$(e2e_mail_files); }
+enc_new() { comm -13 <(printf '%s\n' "$ENC_BEFORE") <(e2e_mail_files) | grep -v '^$'; }
 
 # enc_message FILE: the message part of a capture (after smtp-sink's own
 # X-* lines and Received field), CRLF made LF

@@ -80,13 +80,15 @@ grep -qE '^postern-encrypt: [0-9A-Za-z]+: encrypt: status=sent output=1 ' "$ENC_
 enc_ctl cert import "$E2E_DIR/pki/alice2.crt"
 enc_ctl cert select "$(openssl x509 -in "$E2E_DIR/pki/alice2.crt" -noout -fingerprint -sha512 | sed 's/.*=//')" \
     --user second@example.com --as encryption
+enc_mark
 n0=$(e2e_mail_count)
 e2e_send --from sender@corp.test --to alice@example.com,second@example.com \
     --header 'Subject: shared' --body 'one envelope' || e2e_fail "swaks failed"
 e2e_wait_mail $((n0 + 1)) || fail_enc "shared message not delivered"
 sleep 1
 [ "$(e2e_mail_count)" -eq $((n0 + 1)) ] || fail_enc "want one message for both"
-f=$(e2e_mail_files | tail -1)
+f=$(enc_new | tail -1)
+[ "$(enc_new | wc -l)" -eq 1 ] || e2e_fail "want one new message, got $(enc_new | wc -l)"
 grep -q '^X-Rcpt-Args: <alice@example.com>' "$f" && grep -q '^X-Rcpt-Args: <second@example.com>' "$f" ||
     e2e_fail "shared envelope lacks a recipient"
 enc_message "$f" > "$E2E_DIR/shared.eml"
@@ -100,6 +102,7 @@ echo "ok: two S/MIME recipients, one envelope both can decrypt"
 
 # --- 3. mandatory but impossible ---------------------------------------
 enc_ctl set --domain blocked.test encrypt-mode mandatory
+enc_mark
 n0=$(e2e_mail_count)
 e2e_send --from sender@corp.test --to nobody@blocked.test,plain@example.org \
     --header 'From: Sender <sender@corp.test>' --header 'Subject: secret plans' \
@@ -120,18 +123,36 @@ grep -q 'must not leak' "$f" && e2e_fail "notification carries the message"
 grep -q '^Auto-Submitted: auto-generated' "$f" || e2e_fail "notification not auto-submitted"
 grep -q '^X-Postern-Loop: v1' "$f" || e2e_fail "notification has no loop marker"
 grep -q 'blocked=1' "$ENC_LOG" || fail_enc "no blocked=1 in the log"
+grep -q 'using the built-in' "$ENC_LOG" && fail_enc "the template file was not used"
 echo "ok: mandatory but impossible: one notification, no delivery"
+
+# a template of the originator's own (per-user setting)
+printf 'From: gw <${system_sender}>\nTo: ${originator}\nSubject: Custom: ${recipients}\n\nCustom ${reason}\n' \
+    > "$E2E_DIR/p/templates/custom.eml"
+enc_ctl set --user boss@corp.test template.encryption-failed custom.eml
+enc_mark
+n0=$(e2e_mail_count)
+e2e_send --from boss@corp.test --to nobody@blocked.test --header 'Subject: x' --body 'y' ||
+    e2e_fail "swaks failed"
+e2e_wait_mail $((n0 + 1)) || fail_enc "custom notification not delivered"
+f=$(enc_new | tail -1)
+[ "$(enc_new | wc -l)" -eq 1 ] || e2e_fail "want one new message, got $(enc_new | wc -l)"
+grep -q '^Subject: Custom: nobody@blocked.test' "$f" || e2e_fail "the user's template was not used"
+grep -q '^X-Rcpt-Args: <boss@corp.test>' "$f" || e2e_fail "custom notification to the wrong address"
+echo "ok: per-user notification template"
 
 # --- 4. loop guard -------------------------------------------------------
 enc_ctl set --user plain@example.org encrypt-mode force
 enc_message "$PLAIN" > "$E2E_DIR/again.eml"
+enc_mark
 n0=$(e2e_mail_count)
 e2e_send --from sender@corp.test --to plain@example.org --data "@$E2E_DIR/again.eml" ||
     e2e_fail "swaks failed"
 e2e_wait_mail $((n0 + 1)) || fail_enc "marked message not passed"
 sleep 1
 [ "$(e2e_mail_count)" -eq $((n0 + 1)) ] || fail_enc "marked message: want 1 message"
-f=$(e2e_mail_files | tail -1)
+f=$(enc_new | tail -1)
+[ "$(enc_new | wc -l)" -eq 1 ] || e2e_fail "want one new message, got $(enc_new | wc -l)"
 grep -q '^X-Rcpt-Args: <plain@example.org>' "$f" || e2e_fail "marked message to the wrong recipient"
 grep -q '^The figures are fine' "$f" || e2e_fail "marked message changed"
 grep -q 'loop marker valid: passed unchanged' "$ENC_LOG" || fail_enc "loop marker not recognised"
@@ -139,12 +160,14 @@ echo "ok: a valid loop marker passes straight through"
 
 # the same marked message to someone else: new mail (forced, no key: blocked)
 enc_ctl set --user other@example.org encrypt-mode force
+enc_mark
 n0=$(e2e_mail_count)
 e2e_send --from sender@corp.test --to other@example.org --data "@$E2E_DIR/again.eml" ||
     e2e_fail "swaks failed"
 e2e_wait_mail $((n0 + 1)) || fail_enc "copied-marker message: nothing delivered"
 sleep 1
-f=$(e2e_mail_files | tail -1)
+f=$(enc_new | tail -1)
+[ "$(enc_new | wc -l)" -eq 1 ] || e2e_fail "want one new message, got $(enc_new | wc -l)"
 grep -q '^X-Rcpt-Args: <other@example.org>' "$f" && e2e_fail "copied marker let the message pass"
 grep -q 'Not delivered, could not be encrypted' "$f" || e2e_fail "copied marker: no notification"
 echo "ok: a marker copied to other recipients is treated as new mail"
@@ -152,6 +175,7 @@ echo "ok: a marker copied to other recipients is treated as new mail"
 # --- 5. sendmail re-injection ---------------------------------------------
 sed "s|^reinject = .*|reinject = sendmail:/usr/sbin/sendmail -C $E2E_DIR/etc -G|" \
     "$ENC_CONF" > "$E2E_DIR/sendmail.conf"
+enc_mark
 n0=$(e2e_mail_count)
 printf 'From: Sender <sender@corp.test>\nSubject: via sendmail\n\nthrough pickup\n' |
     "$ENC_BIN/postern-encrypt" -c "$E2E_DIR/sendmail.conf" -f sender@corp.test -- \

@@ -69,12 +69,14 @@ openssl cms -decrypt -in "$E2E_DIR/ext.eml" -recip "$E2E_DIR/pki/alice.crt" \
 echo "ok: external recipient: already encrypted, passed without info headers"
 
 # --- 2. encrypt_after_milter ---------------------------------------------
+enc_mark
 n0=$(e2e_mail_count)
 e2e_send --from bob@ext.test --to dave@example.com \
     --header 'Subject: forged' --header 'X-Postern-Info-Signer-Verified-0-0: True' \
     --body 'plain text' || e2e_fail "swaks failed"
 e2e_wait_mail $((n0 + 1)) || fail_enc "forged plain mail not delivered"
-f=$(e2e_mail_files | tail -1)
+f=$(enc_new | tail -1)
+[ "$(enc_new | wc -l)" -eq 1 ] || e2e_fail "want one new message, got $(enc_new | wc -l)"
 grep -q '^X-Postern-Info-Signer-Verified' "$f" && e2e_fail "forged header kept without a milter"
 sed -i 's/^encrypt_after_milter = no/encrypt_after_milter = yes/' "$ENC_CONF"
 e2e_send --from bob@ext.test --to dave@example.com \

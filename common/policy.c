@@ -541,6 +541,9 @@ read_pgp_opts(struct ctx *c, int encrypt, int sign)
 
 	snprintf(d->pgp_encoding, sizeof(d->pgp_encoding), "%s",
 	    get(c, "pgp.encoding", 0));
+	if (strcmp(d->pgp_encoding, "pgp-inline") == 0)
+		d->pgp_html_to_text = get_bool(c, "pgp.convert-html-to-text",
+		    0);
 	if (encrypt) {
 		snprintf(d->pgp_cipher, sizeof(d->pgp_cipher), "%s",
 		    get(c, "pgp.encryption-algorithm", 0));
@@ -898,9 +901,9 @@ group_key(const struct policy_decision *d, char *out, size_t outsz)
 		break;
 	case POLICY_PGP_ENCRYPT:
 	case POLICY_PGP_SIGN:
-		snprintf(out, outsz, "%d|%d|%s|%s|%s|%s|%d", d->action,
+		snprintf(out, outsz, "%d|%d|%s|%s|%s|%s|%d|%d", d->action,
 		    d->sign, d->signer, d->pgp_encoding, d->pgp_cipher,
-		    d->pgp_digest, d->pgp_compress);
+		    d->pgp_digest, d->pgp_compress, d->pgp_html_to_text);
 		break;
 	default:
 		snprintf(out, outsz, "%d", d->action);

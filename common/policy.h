@@ -130,6 +130,7 @@ struct policy_decision {
 	char pgp_cipher[POLICY_OPT_MAX];	/* pgp.encryption-algorithm */
 	char pgp_digest[POLICY_OPT_MAX];	/* pgp.signing-algorithm */
 	int pgp_compress;			/* pgp.compression, both */
+	int pgp_html_to_text;			/* pgp.convert-html-to-text */
 	struct policy_trace *trace;
 	size_t ntrace;
 };

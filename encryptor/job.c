@@ -527,7 +527,9 @@ do_pgp(struct jctx *j, const struct policy_decision *d, size_t *members,
 	    "pgp.signing-algorithm", d->pgp_digest, &j->error) < 0) ||
 	    (d->action == POLICY_PGP_ENCRYPT && pgp_msg_opts_set(&o,
 	    "pgp.compression", d->pgp_compress ? "true" : "false",
-	    &j->error) < 0))
+	    &j->error) < 0) ||
+	    pgp_msg_opts_set(&o, "pgp.convert-html-to-text",
+	    d->pgp_html_to_text ? "true" : "false", &j->error) < 0)
 		return PGP_MSG_TEMPFAIL;
 	if (d->action == POLICY_PGP_SIGN)
 		return pgp_msg_sign(j->kr, j->base.data, j->base.len, d->signer,

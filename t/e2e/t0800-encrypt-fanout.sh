@@ -76,6 +76,21 @@ grep -q 'status=done outputs=3 blocked=0' "$ENC_LOG" || fail_enc "no done line"
 grep -qE '^postern-encrypt: [0-9A-Za-z]+: encrypt: status=sent output=1 ' "$ENC_LOG" ||
     fail_enc "log lines do not start with the queue ID"
 
+# PGP/INLINE for that recipient: the text part itself is the armored message
+enc_ctl set --user pgpuser@example.net pgp.encoding pgp-inline
+enc_mark
+e2e_send --from sender@corp.test --to pgpuser@example.net \
+    --header 'Subject: inline' --body 'inline secret' || e2e_fail "swaks failed"
+e2e_wait_mail 4 || fail_enc "PGP/INLINE message not delivered"
+f=$(enc_new | tail -1)
+grep -q '^Content-Type: multipart/encrypted' "$f" && e2e_fail "PGP/INLINE copy is PGP/MIME"
+grep -q '^-----BEGIN PGP MESSAGE-----' "$f" || e2e_fail "no inline PGP block"
+sed -n '/BEGIN PGP MESSAGE/,/END PGP MESSAGE/p' "$f" | tr -d '\r' |
+    gpg --homedir "$ENC_GX" --batch --decrypt 2>/dev/null | grep -q 'inline secret' ||
+    e2e_fail "gpg cannot decrypt the PGP/INLINE copy"
+enc_ctl unset --user pgpuser@example.net pgp.encoding
+echo "ok: PGP/INLINE copy decrypts with gpg"
+
 # --- 2. identical decisions share one envelope ---------------------------
 enc_ctl cert import "$E2E_DIR/pki/alice2.crt"
 enc_ctl cert select "$(openssl x509 -in "$E2E_DIR/pki/alice2.crt" -noout -fingerprint -sha512 | sed 's/.*=//')" \

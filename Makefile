@@ -36,12 +36,13 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
-	-Icommon -Imilter -I$(O)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS)
+	-Icommon -Imilter -Iencryptor -I$(O)/gen $(PKG_CFLAGS) $(CHECK_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pthread
 LIBS := $(PKG_LIBS) -lhpdf -lm
 
 COMMON_SRC := $(filter-out common/schema_gen.c,$(sort $(wildcard common/*.c)))
-COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/gen/schema_gen.o
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/gen/schema_gen.o \
+	$(O)/gen/templates_gen.o
 LIB := $(O)/libpostern.a
 
 CTL_SRC := $(sort $(wildcard common/ctl/*.c))
@@ -49,6 +50,7 @@ MILTER_SRC := $(sort $(wildcard milter/*.c))
 ENC_SRC := $(sort $(wildcard encryptor/*.c))
 UNIT_SRC := $(sort $(wildcard t/unit/*.c))
 SCHEMA := $(sort $(wildcard schema/*.sql))
+TEMPLATES := $(sort $(wildcard conf/templates/*.eml))
 
 PROGS := $(if $(CTL_SRC),$(O)/bin/posternctl) \
 	$(if $(MILTER_SRC),$(O)/bin/postern-milter) \
@@ -69,6 +71,13 @@ $(O)/gen/schema_gen.c: common/gen-schema.sh $(SCHEMA)
 	common/gen-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
 
 $(O)/gen/schema_gen.o: $(O)/gen/schema_gen.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/gen/templates_gen.c: common/gen-templates.sh $(TEMPLATES)
+	@mkdir -p $(dir $@)
+	common/gen-templates.sh $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/templates_gen.o: $(O)/gen/templates_gen.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
@@ -108,7 +117,8 @@ $(O)/gen/suites.h: $(UNIT_SRC)
 $(O)/t/unit/runner.o: $(O)/gen/suites.h
 # Program modules that unit tests exercise directly (everything but the
 # main() and the libmilter callbacks).
-UNIT_PROG_SRC := $(filter-out milter/main.c milter/mlfi.c,$(MILTER_SRC))
+UNIT_PROG_SRC := $(filter-out milter/main.c milter/mlfi.c encryptor/main.c,\
+	$(MILTER_SRC) $(ENC_SRC))
 $(O)/t/unit/runner: $(UNIT_SRC:%.c=$(O)/%.o) $(UNIT_PROG_SRC:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lmilter $(CHECK_LIBS)

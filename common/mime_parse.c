@@ -249,6 +249,10 @@ mime_entity_interpret(struct mime_entity *e, const char *ct, size_t ctlen,
 		e->type = strdup(digest && ct == NULL ? "message" : "text");
 		e->subtype = strdup(digest && ct == NULL ? "rfc822" : "plain");
 	}
+	if (e->type == NULL || e->subtype == NULL) {
+		mime_ctype_release(&c);
+		return -1;
+	}
 	if (strcmp(e->type, "multipart") == 0) {
 		b = mime_ctype_param(&c, "boundary");
 		if (b == NULL || *b == '\0')
@@ -256,8 +260,11 @@ mime_entity_interpret(struct mime_entity *e, const char *ct, size_t ctlen,
 		else {
 			if (strlen(b) > BOUNDARY_RFC_MAX)
 				e->damage |= MIME_D_BOUNDARY_LONG;
-			if (strlen(b) + 4 < BODY_LINE_KEEP)
-				e->boundary = strdup(b);
+			if (strlen(b) + 4 < BODY_LINE_KEEP &&
+			    (e->boundary = strdup(b)) == NULL) {
+				mime_ctype_release(&c);
+				return -1;
+			}
 		}
 	}
 	mime_ctype_release(&c);

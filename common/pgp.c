@@ -164,9 +164,11 @@ add_signer(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *fpr,
 {
 	gpgme_key_t key = NULL;
 	gpgme_error_t e;
+	int r;
 
-	if (pgp_keyring_key(kr, ctx, fpr, PGP_KEY_SECRET, &key, error_r) < 0)
-		return -1;
+	if ((r = pgp_keyring_key(kr, ctx, fpr, PGP_KEY_SECRET, &key,
+	    error_r)) < 0)
+		return r;
 	e = gpgme_signers_add(ctx, key);
 	gpgme_key_unref(key);
 	if (e != 0)
@@ -179,6 +181,17 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
     const char *signer_fpr, const struct pgp_opts *opts, const void *in,
     size_t len, struct buf *out, const char **error_r)
 {
+	return pgp_encrypt_ex(kr, fprs, nfprs, signer_fpr, opts, in, len, out,
+	    NULL, error_r);
+}
+
+int
+pgp_encrypt_ex(struct pgp_keyring *kr, const char *const *fprs,
+    size_t nfprs, const char *signer_fpr, const struct pgp_opts *opts,
+    const void *in, size_t len, struct buf *out, enum pgp_status *status_r,
+    const char **error_r)
+{
+	enum pgp_status dummy;
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t din = NULL, dout = NULL;
 	gpgme_key_t *keys = NULL;
@@ -186,11 +199,16 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 	gpgme_error_t e;
 	struct sink sink;
 	size_t i, nk = 0;
-	int flags, rc = -1, locked = 0;
+	int flags, rc = -1, locked = 0, r;
 
+	if (status_r == NULL)
+		status_r = &dummy;
+	*status_r = PGP_E_INTERNAL;
 	buf_reset(out);
-	if (nfprs == 0)
+	if (nfprs == 0) {
+		*status_r = PGP_E_NO_KEY;
 		return err_set(error_r, "no recipient key");
+	}
 	if (pgp_keyring_ctx(kr, &ctx, error_r) < 0)
 		return -1;
 	gpgme_set_armor(ctx, opts != NULL && opts->armor);
@@ -208,11 +226,18 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 		goto out;
 	locked = 1;
 	for (i = 0; i < nfprs; i++, nk++)
-		if (pgp_keyring_key(kr, ctx, fprs[i], PGP_KEY_PUBLIC,
-		    &keys[i], error_r) < 0)
+		if ((r = pgp_keyring_key(kr, ctx, fprs[i], PGP_KEY_PUBLIC,
+		    &keys[i], error_r)) < 0) {
+			if (r == -2)
+				*status_r = PGP_E_NO_KEY;
 			goto out;
-	if (signer_fpr != NULL && add_signer(kr, ctx, signer_fpr, error_r) < 0)
+		}
+	if (signer_fpr != NULL &&
+	    (r = add_signer(kr, ctx, signer_fpr, error_r)) < 0) {
+		if (r == -2)
+			*status_r = PGP_E_NO_KEY;
 		goto out;
+	}
 	flags = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO;
 	if (opts != NULL && opts->no_compress)
 		flags |= GPGME_ENCRYPT_NO_COMPRESS;
@@ -222,6 +247,7 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 		e = gpgme_op_encrypt(ctx, keys, flags, din, dout);
 	er = gpgme_op_encrypt_result(ctx);
 	if (er != NULL && er->invalid_recipients != NULL) {
+		*status_r = PGP_E_NO_KEY;
 		err_set(error_r, "unusable recipient key '%s': %s",
 		    er->invalid_recipients->fpr ?
 		    er->invalid_recipients->fpr : "?",
@@ -229,6 +255,8 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 		goto out;
 	}
 	if (e != 0) {
+		if (sink.over)
+			*status_r = PGP_E_TOO_LARGE;
 		err_set(error_r, "%s", sink.over ? "encrypted output too "
 		    "large" : pgp_strerror("encrypt", e));
 		goto out;
@@ -238,11 +266,14 @@ pgp_encrypt(struct pgp_keyring *kr, const char *const *fprs, size_t nfprs,
 
 		if (sr == NULL || sr->signatures == NULL ||
 		    sr->invalid_signers != NULL) {
+			if (sr != NULL && sr->invalid_signers != NULL)
+				*status_r = PGP_E_NO_KEY;
 			err_set(error_r, "signing with '%s' failed",
 			    signer_fpr);
 			goto out;
 		}
 	}
+	*status_r = PGP_E_OK;
 	rc = 0;
 out:
 	if (locked)
@@ -261,14 +292,28 @@ pgp_sign(struct pgp_keyring *kr, const char *signer_fpr,
     enum pgp_sig_mode mode, const struct pgp_opts *opts, const void *in,
     size_t len, struct buf *out, const char **error_r)
 {
+	return pgp_sign_ex(kr, signer_fpr, mode, opts, in, len, out, NULL,
+	    error_r);
+}
+
+int
+pgp_sign_ex(struct pgp_keyring *kr, const char *signer_fpr,
+    enum pgp_sig_mode mode, const struct pgp_opts *opts, const void *in,
+    size_t len, struct buf *out, enum pgp_status *status_r,
+    const char **error_r)
+{
+	enum pgp_status dummy;
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t din = NULL, dout = NULL;
 	gpgme_sign_result_t sr;
 	gpgme_error_t e;
 	gpgme_sig_mode_t gm;
 	struct sink sink;
-	int rc = -1, locked = 0;
+	int rc = -1, locked = 0, r;
 
+	if (status_r == NULL)
+		status_r = &dummy;
+	*status_r = PGP_E_INTERNAL;
 	buf_reset(out);
 	switch (mode) {
 	case PGP_SIG_DETACH:
@@ -296,17 +341,25 @@ pgp_sign(struct pgp_keyring *kr, const char *signer_fpr,
 	if (lock_for(kr, opts, error_r) < 0)
 		goto out;
 	locked = 1;
-	if (add_signer(kr, ctx, signer_fpr, error_r) < 0)
+	if ((r = add_signer(kr, ctx, signer_fpr, error_r)) < 0) {
+		if (r == -2)
+			*status_r = PGP_E_NO_KEY;
 		goto out;
+	}
 	e = gpgme_op_sign(ctx, din, dout, gm);
 	sr = gpgme_op_sign_result(ctx);
 	if (e != 0 || sr == NULL || sr->signatures == NULL ||
 	    sr->invalid_signers != NULL) {
+		if (sink.over)
+			*status_r = PGP_E_TOO_LARGE;
+		else if (sr != NULL && sr->invalid_signers != NULL)
+			*status_r = PGP_E_NO_KEY;
 		err_set(error_r, "%s", sink.over ? "signed output too large" :
 		    pgp_strerror(err_fmt("signing with '%s'", signer_fpr),
 		    e ? e : gpg_error(GPG_ERR_GENERAL)));
 		goto out;
 	}
+	*status_r = PGP_E_OK;
 	rc = 0;
 out:
 	if (locked)

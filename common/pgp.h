@@ -116,6 +116,24 @@ int pgp_sign(struct pgp_keyring *kr, const char *signer_fpr,
     enum pgp_sig_mode mode, const struct pgp_opts *opts, const void *in,
     size_t len, struct buf *out, const char **error_r);
 
+/*
+ * The same, telling the caller why it failed through *status_r (may be
+ * NULL): PGP_E_OK; PGP_E_NO_KEY when a recipient or signer key is not
+ * in the keyring or gpg finds it unusable (expired, revoked, no
+ * encryption or signing subkey), or no recipient was given;
+ * PGP_E_TOO_LARGE when the output passed max_out; PGP_E_INTERNAL for
+ * everything else (gpg or gpgme failed, lock timeout, memory): retry
+ * later.
+ */
+int pgp_encrypt_ex(struct pgp_keyring *kr, const char *const *fprs,
+    size_t nfprs, const char *signer_fpr, const struct pgp_opts *opts,
+    const void *in, size_t len, struct buf *out, enum pgp_status *status_r,
+    const char **error_r);
+int pgp_sign_ex(struct pgp_keyring *kr, const char *signer_fpr,
+    enum pgp_sig_mode mode, const struct pgp_opts *opts, const void *in,
+    size_t len, struct buf *out, enum pgp_status *status_r,
+    const char **error_r);
+
 /* Decrypt and verify any signatures inside.  res is always filled. */
 int pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
     const void *in, size_t len, struct buf *out, struct pgp_result *res,

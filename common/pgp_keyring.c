@@ -448,9 +448,11 @@ pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
 	*key_r = NULL;
 	e = gpgme_get_key(ctx, fpr, key_r, secret);
 	if (e != 0) {
-		if (gpgme_err_code(e) == GPG_ERR_EOF)
-			return err_set(error_r, "no %skey '%s'",
-			    secret ? "secret " : "", fpr);
+		if (gpgme_err_code(e) == GPG_ERR_EOF) {
+			err_set(error_r, "no %skey '%s'", secret ?
+			    "secret " : "", fpr);
+			return -2;
+		}
 		return err_set(error_r, "%s", pgp_strerror(err_fmt(
 		    "cannot get key '%s'", fpr), e));
 	}

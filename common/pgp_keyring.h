@@ -128,7 +128,8 @@ void pgp_keyring_set_lock_timeout(struct pgp_keyring *kr, long ms);
 int pgp_keyring_ctx(struct pgp_keyring *kr, gpgme_ctx_t *ctx_r,
     const char **error_r);
 /* Look a key up by fingerprint (primary or subkey) with ctx; secret=1
- * for the secret key.  The caller unrefs it. */
+ * for the secret key.  The caller unrefs it.  -2 (error_r set) when the
+ * keyring has no such key, -1 on other errors. */
 int pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
     gpgme_key_t *key_r, const char **error_r);
 /*
@@ -140,7 +141,7 @@ int pgp_keyring_getkey(gpgme_ctx_t ctx, const char *fpr, int secret,
  * when it takes the lock, so no process uses a key another one deleted
  * or revoked through Postern.  (Changes made with the gpg CLI behind
  * Postern's back are not seen until a Postern writer runs: use
- * "posternctl pgp sync".)
+ * "posternctl pgp sync".)  Returns as pgp_keyring_getkey().
  */
 enum pgp_key_mode { PGP_KEY_PUBLIC, PGP_KEY_SECRET, PGP_KEY_SIGS };
 int pgp_keyring_key(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *id,

@@ -226,9 +226,40 @@ check_header_trigger(const struct setting_def *def, const char *value,
 			return bad(def, value, "want HEADER[:REGEX]: bad "
 			    "character in the header name", error_r);
 	if (value[hl] == ':' && value[hl + 1] != '\0' &&
+	    strcmp(value + hl + 1, "*") != 0 &&
+	    strcmp(value + hl + 1, "*.") != 0 &&
 	    !regex_ok(value + hl + 1, &error))
 		return bad(def, value, err_fmt("want HEADER[:REGEX]: %s",
 		    error), error_r);
+	return 0;
+}
+
+/* A template: "name.eml" (in template_directory) or "/abs/path". */
+static int
+check_template(const struct setting_def *def, const char *value,
+    const char **error_r)
+{
+	const char *p;
+
+	if (value[0] == '\0')
+		return 0;
+	if (value[0] != '/') {
+		if (strchr(value, '/') != NULL || value[0] == '.')
+			return bad(def, value, "want a file name in "
+			    "template_directory or an absolute path", error_r);
+		return 0;
+	}
+	for (p = value; *p != '\0'; p++) {
+		size_t l;
+
+		if (*p != '/')
+			continue;
+		l = strcspn(p + 1, "/");
+		if ((l == 1 && p[1] == '.') || (l == 2 && p[1] == '.' &&
+		    p[2] == '.'))
+			return bad(def, value, "want an absolute path without "
+			    "'.' or '..'", error_r);
+	}
 	return 0;
 }
 
@@ -347,6 +378,8 @@ settings_check(const struct setting_def *def, const char *value,
 			return check_header_trigger(def, value, error_r);
 		if (strcmp(def->values, "subject-filter") == 0)
 			return check_subject_filter(def, value, error_r);
+		if (strcmp(def->values, "template") == 0)
+			return check_template(def, value, error_r);
 		log_panic(NULL, "settings: '%s' has unknown format '%s'",
 		    def->name, def->values);
 	case SETTING_REGEX:

@@ -25,7 +25,10 @@
  * (meaning "none").  For string, list and regex, `values' is optional:
  * a list with values takes only those items; a string with values names
  * a format checked on write: "address" (local@domain),
- * "header-trigger" (HEADER[:REGEX]) or "subject-filter" (/REGEX/ VALUE).
+ * "header-trigger" (HEADER[:REGEX]; REGEX "*" or "*." means any value,
+ * as CipherMail's examples write it), "subject-filter" (/REGEX/ VALUE)
+ * or "template" (a file name without '/', or an absolute path without
+ * "." or ".." components).
  * Secrets are sealed with the additional data
  * "setting:NAME@LEVEL:OWNER" (LEVEL global, domain, wildcard or user).
  *

@@ -94,6 +94,13 @@ const struct setting_def settings_defs_core[] = {
 	    "Key protecting links and tokens (HMAC); created by posternctl init." },
 	{ "system-sender", SETTING_STRING, "", "address", 0, 0, GLOBAL, SYS,
 	    "Sender address of notifications; empty: postmaster of the local host name." },
+	/* §6 templates (postern-templates(5)) */
+	{ "template.encryption-failed", SETTING_STRING,
+	    "encryption-failed.eml", "template", 0, 0, ALL, SND,
+	    "Notification to the originator that mail which had to be encrypted was not sent (file in template_directory, or absolute path)." },
+	{ "template.encryption-notification", SETTING_STRING,
+	    "encryption-notification.eml", "template", 0, 0, ALL, SND,
+	    "Notification to the originator that a message was encrypted (see encryption-notification)." },
 	/* switches of the S/MIME and OpenPGP modules */
 	{ "smime.enabled", SETTING_BOOL, "true", NULL, 0, 0, ALL, BOTH,
 	    "Allow S/MIME signing, encryption and decryption." },

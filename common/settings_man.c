@@ -146,9 +146,18 @@ settings_man_write(FILE *fp)
 	    ".Em address\n"
 	    "(local@domain),\n"
 	    ".Em header-trigger\n"
-	    "(HEADER[:REGEX]) or\n"
+	    "(HEADER[:REGEX]; a REGEX of\n"
+	    ".Ql *\n"
+	    "or\n"
+	    ".Ql *.\n"
+	    "means any value, as CipherMail writes it),\n"
 	    ".Em subject-filter\n"
-	    "(/REGEX/ VALUE).\n"
+	    "(/REGEX/ VALUE) or\n"
+	    ".Em template\n"
+	    "(a file name in\n"
+	    ".Cm template_directory ,\n"
+	    "or an absolute path; see\n"
+	    ".Xr postern-templates 5 ) .\n"
 	    ".It regex\n"
 	    "a POSIX extended regular expression; a leading\n"
 	    ".Ql (?i)\n"
@@ -180,8 +189,10 @@ settings_man_write(FILE *fp)
 	}
 	fputs(".El\n"
 	    ".Sh SEE ALSO\n"
+	    ".Xr postern-templates 5 ,\n"
 	    ".Xr postern.conf 5 ,\n"
 	    ".Xr postern 7 ,\n"
+	    ".Xr postern-encrypt 8 ,\n"
 	    ".Xr posternctl 8\n", fp);
 	return ferror(fp) ? -1 : 0;
 }

@@ -9,8 +9,13 @@
 #   (build/bin/postern-milter, build/bin/postern-encrypt) they are plugged
 #   in: the milter on a unix socket as smtpd_milters, the encryptor as a
 #   pipe(8) content_filter on the inbound smtpd that reinjects over SMTP to
-#   a second smtpd (content_filter=, no_milters).  Processes keep running
-#   after the script exits; `stop` ends them.  Starting again restarts.
+#   a second smtpd (content_filter=, no_milters).  With the encryptor, the
+#   test PKI of t/data/mkpki.sh is made in $DEMO/pki and alice@example.com's
+#   certificate imported, so the test message to alice@example.com and
+#   bob@example.net arrives as two messages: S/MIME-encrypted for alice
+#   (decrypted on screen with openssl cms and alice's key), plain for bob.
+#   Processes keep running after the script exits; `stop` ends them.
+#   Starting again restarts.
 # stop: stop Postfix, the sink and the Postern daemons of the demo.
 # status: print where things are and whether they run.
 #
@@ -130,10 +135,29 @@ EOF
 		E2E_MILTER=$PFDIR/milter.sock
 	fi
 	if [ -x "$ENCRYPT" ]; then
+		# a recipient with an S/MIME certificate, so the demo shows
+		# encryption: the test PKI, its root trusted
+		[ -f "$DEMO/pki/done" ] || sh t/data/mkpki.sh "$DEMO/pki" >/dev/null
+		"$CTL" -c "$CONF" root import "$DEMO/pki/root.crt" >/dev/null
+		"$CTL" -c "$CONF" cert import "$DEMO/pki/inter.crt" \
+		    "$DEMO/pki/alice.crt" >/dev/null
+		chown -R postern:postern "$DEMO/state"
+		say "demo: S/MIME certificate of alice@example.com imported (test PKI in $DEMO/pki)"
+		# the filter's log lines go to a file (pipe(8) drops the
+		# output of a command that succeeds)
+		cat > "$DEMO/encrypt.sh" <<EOS
+#!/bin/sh
+exec "$ENCRYPT" -c "$CONF" "\$@" 2>>"$PFDIR/encrypt.log"
+EOS
+		chmod 755 "$DEMO/encrypt.sh"
 		E2E_FILTER_USER=postern
-		E2E_FILTER_ARGV="$ENCRYPT -c $CONF -f \${sender} -- \${recipient}"
+		E2E_FILTER_ARGV="$DEMO/encrypt.sh -f \${sender} -- \${recipient}"
 	fi
 	pf_init "$PFDIR"
+	if [ -x "$ENCRYPT" ]; then
+		: > "$PFDIR/encrypt.log"
+		chown postern "$PFDIR/encrypt.log"
+	fi
 
 	if [ -x "$MILTER" ]; then
 		rm -f "$E2E_MILTER"
@@ -160,23 +184,42 @@ EOF
 
 	say "demo: Postfix listens on 127.0.0.1:$E2E_SMTP_PORT (reinjection 127.0.0.1:$E2E_REINJECT_PORT, sink 127.0.0.1:$E2E_SINK_PORT)"
 	[ -x "$ENCRYPT" ] && say "demo: postern-encrypt is the content_filter (pipe(8), user postern)"
-	say "demo: sending a test message"
-	e2e_send --from alice@example.org --to bob@example.net \
-	    --header "Subject: Postern demo" --body "Hello from the Postern demo."
-	e2e_wait_mail 1 30
-	f=$(e2e_mail_files | tail -1)
-	say "demo: delivered to $f:"
-	grep -E '^(From|To|Subject|X-Rcpt-Args|X-Postern[^:]*):' "$f" | sed 's/^/demo:   /'
+	if [ -x "$ENCRYPT" ]; then
+		say "demo: sending a test message to alice@example.com (S/MIME certificate) and bob@example.net (none)"
+		e2e_send --from sender@example.org --to alice@example.com,bob@example.net \
+		    --header "From: Sender <sender@example.org>" \
+		    --header "Subject: Postern demo" --body "Hello from the Postern demo."
+		e2e_wait_mail 2 30
+	else
+		say "demo: sending a test message"
+		e2e_send --from alice@example.org --to bob@example.net \
+		    --header "Subject: Postern demo" --body "Hello from the Postern demo."
+		e2e_wait_mail 1 30
+	fi
+	for f in $(e2e_mail_files); do
+		say "demo: delivered $f:"
+		grep -E '^(X-Rcpt-Args|From|To|Subject|Content-Type|X-Postern[^:]*):' "$f" |
+		    sed 's/^/demo:   /'
+		if grep -q '^Content-Type: application/pkcs7-mime' "$f"; then
+			say "demo:   decrypted with alice's key: openssl cms -decrypt -in $f -recip $DEMO/pki/alice.crt -inkey $DEMO/pki/alice.key"
+			openssl cms -decrypt -in "$f" -recip "$DEMO/pki/alice.crt" \
+			    -inkey "$DEMO/pki/alice.key" 2>&1 | sed 's/^/demo:     | /'
+		fi
+	done
+	[ -x "$ENCRYPT" ] && grep ': encrypt: ' "$PFDIR/encrypt.log" | sed 's/^/demo: log: /'
 	trap - EXIT
 
 	cat <<EOF
 
 Postern demo is running (state in $DEMO).
   Send a message:
-    swaks --server 127.0.0.1:$E2E_SMTP_PORT --from alice@example.org --to bob@example.net --header 'Subject: test' --body 'hello'
+    swaks --server 127.0.0.1:$E2E_SMTP_PORT --from sender@example.org --to alice@example.com,bob@example.net --header 'Subject: test' --body 'hello'
   Delivered mail (one file per message, envelope in X-Mail-Args/X-Rcpt-Args):
     ls $E2E_SINK_DIR
   Postfix log:     $E2E_MAILLOG
+  Encryptor log:   $PFDIR/encrypt.log
+  Why (not) encrypted:
+    $CTL -c $CONF policy explain --from sender@example.org --to alice@example.com
   Postern config:  posternctl -c $CONF ...   ($CTL)
   Stop it:         t/e2e/demo.sh stop   (or: make demo-stop)
 EOF

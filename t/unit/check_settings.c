@@ -74,7 +74,8 @@ START_TEST(registry_sane)
 		ck_assert_msg(d->type != SETTING_STRING || d->values == NULL ||
 		    strcmp(d->values, "address") == 0 ||
 		    strcmp(d->values, "header-trigger") == 0 ||
-		    strcmp(d->values, "subject-filter") == 0,
+		    strcmp(d->values, "subject-filter") == 0 ||
+		    strcmp(d->values, "template") == 0,
 		    "'%s': unknown string format '%s'", d->name, d->values);
 		ck_assert_msg(settings_check(d, d->def, &error) == 0,
 		    "default of '%s' invalid: %s", d->name, error);
@@ -121,9 +122,10 @@ static const struct setting_def tdefs[] = {
 	{ "t.secret", SETTING_SECRET, "", NULL, 0, 0, 1, 4, "x" },
 	{ "t.list", SETTING_LIST, "", NULL, 0, 0, 7, 3, "l" },
 	{ "t.listv", SETTING_LIST, "", "x|y", 0, 0, 7, 3, "l" },
+	{ "t.template", SETTING_STRING, "", "template", 0, 0, 7, 3, "t" },
 };
 
-enum { B, E, I, S, STR, ADDR, TRIG, FILT, RE, SEC, LIST, LISTV };
+enum { B, E, I, S, STR, ADDR, TRIG, FILT, RE, SEC, LIST, LISTV, TPL };
 
 /* value "@N": N bytes of 'a' (built at run time) */
 static const struct check_case {
@@ -178,6 +180,17 @@ static const struct check_case {
 	{ TRIG, ":true", "want HEADER[:REGEX]" },
 	{ TRIG, "X Encrypt:true", "bad character in the header name" },
 	{ TRIG, "X-Encrypt:(", "want HEADER[:REGEX]: " },
+	/* CipherMail's "any value" spelling (seed 003 §4.2.1) */
+	{ TRIG, "X-Djigzo-Encrypt:*.", NULL },
+	{ TRIG, "X-Djigzo-Encrypt:*", NULL },
+	{ TRIG, "X-Djigzo-Encrypt:*a", "want HEADER[:REGEX]: " },
+	{ TPL, "encryption-failed.eml", NULL },
+	{ TPL, "/etc/postern/templates/custom.eml", NULL },
+	{ TPL, "", NULL },
+	{ TPL, "sub/x.eml", "want a file name in template_directory" },
+	{ TPL, ".hidden", "want a file name in template_directory" },
+	{ TPL, "/etc/postern/../shadow", "without '.' or '..'" },
+	{ TPL, "/etc/./x", "without '.' or '..'" },
 	{ FILT, "/\\[decrypted\\]/", NULL },
 	{ FILT, "/secret/ [censored]", NULL },
 	{ FILT, "/a\\/b/", NULL },

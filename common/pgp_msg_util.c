@@ -306,9 +306,15 @@ pgp_msg_key_is_public(const char *data, size_t len)
 				break;
 			}
 		}
-		e = memmem(q, (size_t)(end - q), "-----END", 8);
-		if (mime_base64_decode(q, (size_t)((e != NULL ? e : end) - q),
-		    &bin, NULL) < 0)
+		/* the body ends at the "=XXXX" checksum line or at END */
+		for (e = q; e < end; ) {
+			const char *nl = memchr(e, '\n', (size_t)(end - e));
+
+			if (*e == '=' || *e == '-')
+				break;
+			e = nl != NULL ? nl + 1 : end;
+		}
+		if (mime_base64_decode(q, (size_t)(e - q), &bin, NULL) < 0)
 			ok = 0;
 	} else if (buf_append(&bin, data, len) < 0) {
 		ok = 0;

@@ -21,6 +21,7 @@
 #include "pgp.h"
 #include "pgp_keyring.h"
 #include "pgp_msg.h"
+#include "pgp_msg_int.h"
 #include "settings.h"
 #include "testutil.h"
 
@@ -729,6 +730,46 @@ START_TEST(opts_registry)
 }
 END_TEST
 
+
+
+/* Only public key material is collected from mail: armored in every
+ * base64 padding, binary, and a secret key that calls itself public. */
+START_TEST(key_is_public)
+{
+	static const char marker[] = "\xa8\x03PGP";
+	const char *error = "";
+	char *pub, *sec;
+	size_t pl, sl, k;
+	struct buf bin, arm;
+
+	ck_assert_int_eq(pgp_keyring_export(kr, alice, 0, 0, &pub, &pl,
+	    &error), 0);
+	buf_init(&bin, 0);
+	buf_init(&arm, 0);
+	ck_assert(pgp_msg_key_is_public(pub, pl));
+	buf_append(&bin, pub, pl);
+	for (k = 0; k < 3; k++) {
+		/* one more marker packet each round: every length mod 3 */
+		buf_reset(&arm);
+		buf_puts(&arm, "-----BEGIN PGP PUBLIC KEY BLOCK-----\r\n\r\n");
+		mime_base64_encode(bin.data, bin.len, MIME_EOL_CRLF, &arm);
+		buf_puts(&arm, "=AAAA\r\n-----END PGP PUBLIC KEY BLOCK-----\r\n");
+		ck_assert_msg(pgp_msg_key_is_public(arm.data, arm.len),
+		    "armored key of %zu bytes", bin.len);
+		buf_append(&bin, marker, 5);
+	}
+	ck_assert_int_eq(pgp_keyring_export(kr, alice, 1, 1, &sec, &sl,
+	    &error), 0);
+	memcpy(strstr(sec, "PRIVATE KEY BLOCK-----"), "PUBLIC KEY BLOCK-----", 21);
+	ck_assert(!pgp_msg_key_is_public(sec, sl));
+	ck_assert(!pgp_msg_key_is_public("not a key", 9));
+	ck_assert(!pgp_msg_key_is_public("", 0));
+	free(pub);
+	free(sec);
+	buf_release(&bin);
+	buf_release(&arm);
+}
+END_TEST
 
 /* --- inbound ---------------------------------------------------------- */
 
@@ -1515,6 +1556,7 @@ pgp_msg_suite(void)
 	tcase_add_test(tc, inline_html_only);
 	tcase_add_test(tc, inline_sign);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, key_is_public);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("inbound");
 	tcase_set_timeout(tc, 120);

@@ -213,16 +213,22 @@ int pgp_msg_sign(struct pgp_keyring *kr, const char *msg, size_t len,
  *    is set.  Signatures around ciphertext do not count;
  *  - a signature is valid (PGP-Signature-Valid: True) only when the math
  *    is right, the key is known, not expired or revoked, trusted by the
- *    admin (keys->trusted: keys from mail are never trusted), and the
- *    hash is not MD5, SHA-1 or RIPEMD-160; otherwise
+ *    admin (keys->trusted: keys from mail are never trusted), the hash
+ *    is not MD5, SHA-1 or RIPEMD-160, and it was made within a day of
+ *    the Date header (when there is one: a replayed signed body under a
+ *    new Date is not the sender's message); otherwise
  *    PGP-Signature-Failure says why;
  *  - the signer is checked against the single From address (addr-spec,
  *    display names ignored; no From, several From fields or several
  *    mailboxes match nobody): a counted signature by a key without that
  *    address sets PGP_MSG_R_SIGNER_MISMATCH and PGP-Signer-Mismatch;
- *  - mixed content (protected and unprotected content side by side, or
- *    PGP/MIME below the root) sets PGP_MSG_R_MIXED (or _PARTIAL_SIGNED)
- *    and PGP-Mixed-Content: True.
+ *  - mixed content (protected and unprotected content side by side,
+ *    PGP/MIME below the root, or several separately encrypted inline
+ *    texts) sets PGP_MSG_R_MIXED (or _PARTIAL_SIGNED) and
+ *    PGP-Mixed-Content: True; a signature layer whose content holds
+ *    ciphertext left undecrypted does not count.
+ *  - password-encrypted (SKESK-only) messages count as "no key": the
+ *    gateway holds no passwords.
  *
  * Info headers (PREFIX-NAME[-INDEX]-LEVEL as S/MIME, infohdr.h), added
  * at the top of the root in this order:

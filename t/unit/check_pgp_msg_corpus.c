@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,6 +755,188 @@ START_TEST(att_msgs)
 }
 END_TEST
 
+
+/* ---- robustness: broken and tortured MIME, in and out ------------------------ */
+
+static char rb_fpr[PGP_FPR_MAX + 1];
+static char **rb_files;
+static size_t rb_n;
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+rb_collect(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat sb;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name,
+		    "PROVENANCE.md") == 0)
+			continue;
+		p = tu_path(dir, de->d_name);
+		if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			rb_collect(p);
+			free(p);
+			continue;
+		}
+		rb_files = realloc(rb_files, (rb_n + 1) * sizeof(*rb_files));
+		ck_assert_ptr_nonnull(rb_files);
+		rb_files[rb_n++] = p;
+	}
+	closedir(d);
+}
+
+static void
+rb_setup(void)
+{
+	const char *error;
+	char path[2048];
+
+	if (tu_corpora() == NULL)
+		return;
+	kr_open();
+	ck_assert_msg(pgp_keyring_generate(kr, "R <r@example.org>", "ed25519",
+	    rb_fpr, &error) == 0, "%s", error);
+	snprintf(path, sizeof(path), "%s/mime-is-broken", tu_corpora());
+	rb_collect(path);
+	snprintf(path, sizeof(path), "%s/thunderbird/mime", tu_corpora());
+	rb_collect(path);
+	snprintf(path, sizeof(path), "%s/mimekit/messages", tu_corpora());
+	rb_collect(path);
+	qsort(rb_files, rb_n, sizeof(*rb_files), cmp_str);
+}
+
+static void
+rb_teardown(void)
+{
+	size_t i;
+
+	for (i = 0; i < rb_n; i++)
+		free(rb_files[i]);
+	free(rb_files);
+	rb_files = NULL;
+	rb_n = 0;
+	teardown();
+}
+
+/* Inbound over every broken mail: no error, no crash, nothing claimed
+ * (the keyring holds no key for any of them). */
+START_TEST(rb_inbound)
+{
+	struct pgp_msg_opts o;
+	struct pgp_msg_result r;
+	const char *error = "";
+	struct buf out;
+	size_t i, len, n = 0;
+	char *data;
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert_uint_ge(rb_n, 500);
+	pgp_msg_opts_init(&o);
+	o.scan_html = 1;
+	o.remove_keys = 1;
+	buf_init(&out, 0);
+	for (i = 0; i < rb_n; i++) {
+		struct mime_message *m;
+
+		data = tu_read_file(rb_files[i], &len);
+		ck_assert_ptr_nonnull(data);
+		buf_reset(&out);
+		ck_assert_msg(pgp_msg_inbound(kr, data, len, &keys, &o, NULL,
+		    &r, &out, &error) == 0, "%s: %s", rb_files[i], error);
+		ck_assert_msg(!(r.flags & (D | V)), "%s: claims %x",
+		    rb_files[i], r.flags);
+		m = mime_parse(out.data, out.len, NULL, &error);
+		ck_assert_ptr_nonnull(m);
+		mime_message_free(&m);
+		n += (r.flags & PGP_MSG_R_CHANGED) != 0;
+		pgp_msg_result_release(&r);
+		free(data);
+	}
+	buf_release(&out);
+}
+END_TEST
+
+/*
+ * Outbound on the same mails (every 8th of mime-is-broken, all the
+ * others): PGP/MIME encryption, decrypted again by gpg, gives back the
+ * body byte for byte (in CRLF) under the Content-* fields.
+ */
+START_TEST(rb_outbound)
+{
+	const char *fprs[1] = { rb_fpr };
+	struct pgp_msg_opts o;
+	struct pgp_result res;
+	const char *error = "";
+	struct buf enc, part, plain, want;
+	size_t i, len, done = 0;
+	char *data;
+
+	if (tu_corpora() == NULL)
+		return;
+	pgp_msg_opts_init(&o);
+	buf_init(&enc, 0);
+	buf_init(&part, 0);
+	buf_init(&plain, 0);
+	buf_init(&want, 0);
+	for (i = 0; i < rb_n; i++) {
+		struct mime_message *m, *em;
+		const char *sep;
+		int rc;
+
+		if (strstr(rb_files[i], "mime-is-broken") != NULL && i % 8)
+			continue;
+		data = tu_read_file(rb_files[i], &len);
+		ck_assert_ptr_nonnull(data);
+		buf_reset(&enc);
+		rc = pgp_msg_encrypt(kr, data, len, fprs, 1, NULL, &o, &enc,
+		    &error);
+		ck_assert_msg(rc == PGP_MSG_OK, "%s: %s", rb_files[i], error);
+		/* what must come back: the body as the MIME engine sees it */
+		m = mime_parse(data, len, NULL, &error);
+		buf_reset(&want);
+		ck_assert_int_eq(mime_emit_buf(m, m->root, MIME_EMIT_CANONICAL |
+		    MIME_EMIT_BODY_ONLY, &want, &error), 0);
+		mime_message_free(&m);
+		em = mime_parse(enc.data, enc.len, NULL, &error);
+		ck_assert_uint_eq(mime_entity_kind(em->root),
+		    MIME_K_PGP_ENCRYPTED);
+		buf_reset(&part);
+		ck_assert_int_eq(mime_entity_decode(mime_entity_at(em->root,
+		    "2"), &part, NULL, &error), 0);
+		mime_message_free(&em);
+		ck_assert_msg(pgp_decrypt(kr, NULL, part.data, part.len,
+		    &plain, &res, &error) == 0, "%s: %s", rb_files[i], error);
+		pgp_result_release(&res);
+		sep = memmem(plain.data, plain.len, "\r\n\r\n", 4);
+		ck_assert_msg(sep != NULL && strncasecmp(plain.data,
+		    "Content-", 8) == 0, "%s: no entity header", rb_files[i]);
+		sep += 4;
+		ck_assert_msg((size_t)(plain.data + plain.len - sep) ==
+		    want.len && memcmp(sep, want.data, want.len) == 0,
+		    "%s: body differs after the round trip", rb_files[i]);
+		free(data);
+		done++;
+	}
+	ck_assert_uint_ge(done, 80);
+	buf_release(&enc);
+	buf_release(&part);
+	buf_release(&plain);
+	buf_release(&want);
+}
+END_TEST
+
 Suite *
 pgp_msg_corpus_suite(void)
 {
@@ -786,6 +969,12 @@ pgp_msg_corpus_suite(void)
 	tcase_add_loop_test(tc, misc_msgs, 0,
 	    sizeof(misc_cases) / sizeof(*misc_cases));
 	tcase_add_test(tc, misc_big_key);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("robust");
+	tcase_set_timeout(tc, 600);
+	tcase_add_unchecked_fixture(tc, rb_setup, rb_teardown);
+	tcase_add_test(tc, rb_inbound);
+	tcase_add_test(tc, rb_outbound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("attacks");
 	tcase_set_timeout(tc, 300);

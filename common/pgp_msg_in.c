@@ -26,7 +26,7 @@
 #define DATE_SLACK (24 * 3600)
 #define FIELD_MAX 8192
 
-/* ---- keys from the store -------------------------------------------- */
+/* ---- keys from the store ------------------------------------------------- */
 
 static int
 st_trusted(void *arg, const char *fpr, const char **error_r)
@@ -84,7 +84,7 @@ pgp_msg_result_release(struct pgp_msg_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* ---- the context ------------------------------------------------------- */
+/* ---- the context --------------------------------------------------------- */
 
 int
 pgp_msg_in_nomem(const char **error_r)
@@ -232,7 +232,8 @@ parse_date(const char *v)
 		return 0;
 	if (year < 100)
 		year += year < 50 ? 2000 : 1900;
-	if ((zone[0] == '+' || zone[0] == '-') && isdigit((unsigned char)zone[1]))
+	if ((zone[0] == '+' || zone[0] == '-') &&
+	    isdigit((unsigned char)zone[1]))
 		off = (atoi(zone + 1) / 100 * 60 + atoi(zone + 1) % 100) * 60 *
 		    (zone[0] == '-' ? -1 : 1);
 	memset(&tm, 0, sizeof(tm));
@@ -261,7 +262,7 @@ refresh_from(struct pgp_msg_in_ctx *c)
 		from_address(c->m, c->from, sizeof(c->from));
 }
 
-/* ---- signatures ------------------------------------------------------------ */
+/* ---- signatures ---------------------------------------------------------- */
 
 static const char *
 sig_failure(enum pgp_sig_status s)
@@ -293,7 +294,8 @@ weak_hash(const char *h)
 
 /* Headers for every signature of res at level; tally them into t. */
 int
-pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c, const struct pgp_result *res, int level,
+pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c, const struct pgp_result *res,
+    int level,
     struct pgp_msg_tally *t, const char **error_r)
 {
 	size_t i, j;
@@ -380,7 +382,8 @@ pgp_msg_in_report_nosig(struct pgp_msg_in_ctx *c, int level, const char *why,
 }
 
 void
-pgp_msg_in_tally_merge(struct pgp_msg_tally *into, const struct pgp_msg_tally *t)
+pgp_msg_in_tally_merge(struct pgp_msg_tally *into,
+    const struct pgp_msg_tally *t)
 {
 	if (t->n == 0)
 		return;
@@ -397,10 +400,11 @@ pgp_msg_in_tally_merge(struct pgp_msg_tally *into, const struct pgp_msg_tally *t
 	}
 }
 
-/* ---- decryption results ---------------------------------------------------- */
+/* ---- decryption results -------------------------------------------------- */
 
 void
-pgp_msg_in_set_reason(struct pgp_msg_in_ctx *c, const char *fmt, const char *arg)
+pgp_msg_in_set_reason(struct pgp_msg_in_ctx *c, const char *fmt,
+    const char *arg)
 {
 	if (c->r->reason[0] == '\0')
 		snprintf(c->r->reason, sizeof(c->r->reason), fmt, arg);
@@ -411,7 +415,8 @@ pgp_msg_in_set_reason(struct pgp_msg_in_ctx *c, const char *fmt, const char *arg
  * reason are set, the ciphertext stays), -1 when we are (tempfail).
  */
 int
-pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c, const struct pgp_result *res,
+pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c,
+    const struct pgp_result *res,
     const char *err, const char **error_r)
 {
 	size_t i;
@@ -441,16 +446,19 @@ pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c, const struct pgp_result *res
 		return 0;
 	case PGP_E_NO_MDC:
 		c->r->flags |= PGP_MSG_R_NO_MDC | PGP_MSG_R_DECRYPT_FAILED;
-		pgp_msg_in_set_reason(c, "%s", "not integrity protected (no MDC): "
+		pgp_msg_in_set_reason(c, "%s",
+		    "not integrity protected (no MDC): "
 		    "refused");
 		return 0;
 	case PGP_E_TOO_LARGE:
 		c->r->flags |= PGP_MSG_R_DECRYPT_FAILED;
-		pgp_msg_in_set_reason(c, "%s", "decrypted data larger than the limit");
+		pgp_msg_in_set_reason(c, "%s",
+		    "decrypted data larger than the limit");
 		return 0;
 	case PGP_E_NOT_ENCRYPTED:
 		c->r->flags |= PGP_MSG_R_DECRYPT_FAILED;
-		pgp_msg_in_set_reason(c, "%s", "not an encrypted OpenPGP message");
+		pgp_msg_in_set_reason(c, "%s",
+		    "not an encrypted OpenPGP message");
 		return 0;
 	case PGP_E_BAD_PASSPHRASE:
 	case PGP_E_INTERNAL:
@@ -463,7 +471,8 @@ pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c, const struct pgp_result *res
 }
 
 int
-pgp_msg_in_report_recipients(struct pgp_msg_in_ctx *c, const struct pgp_result *res, int level,
+pgp_msg_in_report_recipients(struct pgp_msg_in_ctx *c,
+    const struct pgp_result *res, int level,
     const char **error_r)
 {
 	size_t i;
@@ -478,7 +487,7 @@ pgp_msg_in_report_recipients(struct pgp_msg_in_ctx *c, const struct pgp_result *
 	return 0;
 }
 
-/* ---- PGP/MIME ---------------------------------------------------------------- */
+/* ---- PGP/MIME ------------------------------------------------------------ */
 
 static int
 body_is_blank(const struct mime_entity *e)
@@ -531,7 +540,8 @@ layer_begin(struct pgp_msg_in_ctx *c)
 }
 
 static int
-verify_mime(struct pgp_msg_in_ctx *c, struct mime_entity *e, const char **error_r)
+verify_mime(struct pgp_msg_in_ctx *c, struct mime_entity *e,
+    const char **error_r)
 {
 	struct mime_entity *data = e->children;
 	struct mime_entity *sig = data != NULL ? data->next : NULL;
@@ -547,7 +557,8 @@ verify_mime(struct pgp_msg_in_ctx *c, struct mime_entity *e, const char **error_
 	l->is_sig = 1;
 	if (data == NULL || sig == NULL ||
 	    !mime_entity_is(sig, "application", "pgp-signature")) {
-		rc = pgp_msg_in_report_nosig(c, c->level, "no signature", error_r);
+		rc = pgp_msg_in_report_nosig(c, c->level, "no signature",
+		    error_r);
 		goto out;
 	}
 	if (mime_emit_buf(c->m, data, MIME_EMIT_CANONICAL, &d, error_r) < 0 ||
@@ -559,12 +570,13 @@ verify_mime(struct pgp_msg_in_ctx *c, struct mime_entity *e, const char **error_
 			err_set(error_r, "verify: %s", err);
 			goto out;
 		}
-		rc = pgp_msg_in_report_nosig(c, c->level, err_fmt("unreadable signature: "
-		    "%s", err), error_r);
+		rc = pgp_msg_in_report_nosig(c, c->level,
+		    err_fmt("unreadable signature: %s", err), error_r);
 		goto out;
 	}
 	if (res.nsigs == 0) {
-		rc = pgp_msg_in_report_nosig(c, c->level, "no signature", error_r);
+		rc = pgp_msg_in_report_nosig(c, c->level, "no signature",
+		    error_r);
 		goto out;
 	}
 	rc = pgp_msg_in_report_sigs(c, &res, c->level, &l->t, error_r);
@@ -618,7 +630,8 @@ out:
 
 /* 1 decrypted (the root holds the plaintext now), 0 not, -1 error. */
 static int
-decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct, const char **error_r)
+decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct,
+    const char **error_r)
 {
 	struct pgp_msg_layer *l = &c->lay[c->nlay];
 	struct mime_message *nm = NULL;
@@ -633,7 +646,8 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct, const char **erro
 	buf_init(&plain, 0);
 	if (ct == NULL) {
 		c->r->flags |= PGP_MSG_R_DECRYPT_FAILED | PGP_MSG_R_ENCRYPTED;
-		pgp_msg_in_set_reason(c, "%s", "malformed PGP/MIME (no encrypted part)");
+		pgp_msg_in_set_reason(c, "%s",
+		    "malformed PGP/MIME (no encrypted part)");
 		rc = 0;
 		goto out;
 	}
@@ -643,7 +657,8 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct, const char **erro
 	    &err) < 0) {
 		if (res.encrypted || pgp_msg_is_encrypted(in.data, in.len))
 			c->r->flags |= PGP_MSG_R_ENCRYPTED;
-		if (pgp_msg_in_report_recipients(c, &res, c->level, error_r) < 0)
+		if (pgp_msg_in_report_recipients(c, &res, c->level,
+		    error_r) < 0)
 			goto out;
 		rc = pgp_msg_in_decrypt_failed(c, &res, err, error_r);
 		goto out;
@@ -669,9 +684,9 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct, const char **erro
 	    (nm->root->damage & (MIME_D_HEADER_GARBAGE |
 	    MIME_D_HEADER_NO_END))) {
 		/* plain text encrypted without a MIME header */
-		copy = mime_build_leaf("text/plain", pgp_msg_in_has_8bit(in.data,
-		    in.len) ? MIME_CTE_QP : MIME_CTE_7BIT, in.data, in.len,
-		    error_r);
+		copy = mime_build_leaf("text/plain",
+		    pgp_msg_in_has_8bit(in.data, in.len) ? MIME_CTE_QP :
+		    MIME_CTE_7BIT, in.data, in.len, error_r);
 	} else {
 		if (protected_headers(c, nm, error_r) < 0)
 			goto out;
@@ -784,7 +799,7 @@ scan_nested_mime(struct pgp_msg_in_ctx *c)
 	}
 }
 
-/* ---- the whole message ---------------------------------------------------------------- */
+/* ---- the whole message --------------------------------------------------- */
 
 /* The final headers: encoding, the layers, then the summary. */
 static int

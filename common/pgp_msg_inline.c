@@ -21,7 +21,7 @@
 #define MAX_ITEMS 256
 #define FIELD_MAX 8192
 
-/* ---- armored blocks ----------------------------------------------------------- */
+/* ---- armored blocks ------------------------------------------------------ */
 
 enum bkind { B_OUT = 0, B_MSG, B_SIG, B_KEY };
 
@@ -188,7 +188,8 @@ armor_clean(const char *p, size_t len, struct buf *out, char *charset_r,
 				snprintf(charset_r, csize, "%.*s",
 				    (int)(n - s), l + s);
 			}
-			if (buf_append(out, l, n) < 0 || buf_putc(out, '\n') < 0)
+			if (buf_append(out, l, n) < 0 || buf_putc(out,
+			    '\n') < 0)
 				return -1;
 			if (state == 0)
 				state = 1;
@@ -268,7 +269,7 @@ html_armor_text(const char *h, size_t len, struct buf *out)
 	return buf_append(out, "", 0);
 }
 
-/* ---- PGP/INLINE items --------------------------------------------------------------- */
+/* ---- PGP/INLINE items ---------------------------------------------------- */
 
 enum ikind { I_TEXT = 1, I_HTML, I_ATTACH, I_KEYS };
 
@@ -565,7 +566,8 @@ text_leaf(const struct piece *pc, const char **error_r)
 		buf_puts(&ct, "; charset=");
 		mime_param_quote(pc->charset, &ct);
 	}
-	n = mime_build_leaf(ct.data, pgp_msg_in_has_8bit(pc->text.data, pc->text.len) ?
+	n = mime_build_leaf(ct.data, pgp_msg_in_has_8bit(pc->text.data,
+	    pc->text.len) ?
 	    MIME_CTE_QP : MIME_CTE_7BIT, pc->text.data != NULL ?
 	    pc->text.data : "", pc->text.len, error_r);
 	buf_release(&ct);
@@ -624,7 +626,8 @@ fail:
  * internal failure.
  */
 static int
-verify_inline(struct pgp_msg_in_ctx *c, const char *p, size_t len, struct buf *text,
+verify_inline(struct pgp_msg_in_ctx *c, const char *p, size_t len,
+    struct buf *text,
     struct pgp_msg_tally *tl, const char **error_r)
 {
 	struct pgp_result res;
@@ -638,8 +641,9 @@ verify_inline(struct pgp_msg_in_ctx *c, const char *p, size_t len, struct buf *t
 		return err_set(error_r, "verify: %s", err);
 	}
 	if (r < 0 || res.nsigs == 0)
-		r = pgp_msg_in_report_nosig(c, c->level, r < 0 ? err_fmt("unreadable "
-		    "signature: %s", err) : "no signature", error_r);
+		r = pgp_msg_in_report_nosig(c, c->level, r < 0 ?
+		    err_fmt("unreadable signature: %s", err) :
+		    "no signature", error_r);
 	else
 		r = pgp_msg_in_report_sigs(c, &res, c->level, tl, error_r);
 	pgp_result_release(&res);
@@ -661,7 +665,8 @@ verify_inline(struct pgp_msg_in_ctx *c, const char *p, size_t len, struct buf *t
 /* A verified block: the signed text (pgp.remove-signature) or the block
  * as it was, so the reader can verify it again. */
 static int
-keep_signed(struct pgp_msg_in_ctx *c, struct piece *q, const char *p, size_t len,
+keep_signed(struct pgp_msg_in_ctx *c, struct piece *q, const char *p,
+    size_t len,
     const struct pgp_msg_tally *tl, int *changed)
 {
 	q->desc = PGP_MSG_DESC_SIG;
@@ -799,12 +804,14 @@ do_text(struct pgp_msg_in_ctx *c, struct item *it, int decrypt_ok,
 			c->r->flags |= PGP_MSG_R_INLINE;
 			if (res.encrypted || pgp_msg_is_encrypted(p, len))
 				c->r->flags |= PGP_MSG_R_ENCRYPTED;
-			if (pgp_msg_in_report_recipients(c, &res, c->level, error_r) < 0) {
+			if (pgp_msg_in_report_recipients(c, &res, c->level,
+			    error_r) < 0) {
 				pgp_result_release(&res);
 				goto out_piece;
 			}
 			if (r < 0) {
-				r = pgp_msg_in_decrypt_failed(c, &res, err, error_r);
+				r = pgp_msg_in_decrypt_failed(c, &res, err,
+				    error_r);
 				pgp_result_release(&res);
 				if (r < 0)
 					goto out_piece;
@@ -816,7 +823,8 @@ do_text(struct pgp_msg_in_ctx *c, struct item *it, int decrypt_ok,
 				np++;
 				continue;
 			}
-			if (res.nsigs > 0 && pgp_msg_in_report_sigs(c, &res, c->level,
+			if (res.nsigs > 0 && pgp_msg_in_report_sigs(c, &res,
+			    c->level,
 			    &tl, error_r) < 0) {
 				pgp_result_release(&res);
 				goto out_piece;
@@ -928,7 +936,8 @@ do_attach(struct pgp_msg_in_ctx *c, struct item *it, int decrypt_ok,
 		c->inl_all_valid = 0;
 		goto out;
 	}
-	if (res.nsigs > 0 && pgp_msg_in_report_sigs(c, &res, c->level, &tl, error_r) < 0)
+	if (res.nsigs > 0 && pgp_msg_in_report_sigs(c, &res, c->level, &tl,
+	    error_r) < 0)
 		goto out;
 	c->level++;
 	if (tl.n > 0) {
@@ -970,7 +979,8 @@ out:
 }
 
 static int
-collect_key_part(struct pgp_msg_in_ctx *c, struct item *it, const char **error_r)
+collect_key_part(struct pgp_msg_in_ctx *c, struct item *it,
+    const char **error_r)
 {
 	struct buf d;
 	int rc;
@@ -984,7 +994,7 @@ collect_key_part(struct pgp_msg_in_ctx *c, struct item *it, const char **error_r
 	return 0;
 }
 
-/* ---- structural edits after the items ---------------------------------------------- */
+/* ---- structural edits after the items ------------------------------------ */
 
 /* Rebuild parent (a multipart) without the children marked in drop[]. */
 static int
@@ -1085,7 +1095,8 @@ remove_key_parts(struct pgp_msg_in_ctx *c, struct walk *w, const char **error_r)
 				e = mime_build_leaf("text/plain; "
 				    "charset=us-ascii", MIME_CTE_7BIT, "", 0,
 				    error_r);
-				if (e == NULL || pgp_msg_replace(c->m, c->m->root,
+				if (e == NULL || pgp_msg_replace(c->m,
+				    c->m->root,
 				    e, error_r) < 0)
 					return -1;
 			}
@@ -1321,7 +1332,7 @@ out:
 	return rc;
 }
 
-/* ---- is there anything for us? -------------------------------------------- */
+/* ---- is there anything for us? ------------------------------------------- */
 
 int
 pgp_msg_inbound_wanted(const struct mime_message *m,

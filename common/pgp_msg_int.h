@@ -111,16 +111,20 @@ struct pgp_msg_in_ctx {
 int pgp_msg_in_nomem(const char **error_r);
 int pgp_msg_in_has_8bit(const char *p, size_t len);
 /* Headers for every signature of res at level, tallied into t. */
-int pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c, const struct pgp_result *res,
+int pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c,
+    const struct pgp_result *res,
     int level, struct pgp_msg_tally *t, const char **error_r);
 /* A missing or unreadable signature at level. */
-int pgp_msg_in_report_nosig(struct pgp_msg_in_ctx *c, int level, const char *why,
+int pgp_msg_in_report_nosig(struct pgp_msg_in_ctx *c, int level,
+    const char *why,
     const char **error_r);
-void pgp_msg_in_tally_merge(struct pgp_msg_tally *into, const struct pgp_msg_tally *t);
+void pgp_msg_in_tally_merge(struct pgp_msg_tally *into,
+    const struct pgp_msg_tally *t);
 void pgp_msg_in_set_reason(struct pgp_msg_in_ctx *c, const char *fmt,
     const char *arg);
 /* A failed pgp_decrypt(): 0 when the input is at fault, -1 when we are. */
-int pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c, const struct pgp_result *res,
+int pgp_msg_in_decrypt_failed(struct pgp_msg_in_ctx *c,
+    const struct pgp_result *res,
     const char *err, const char **error_r);
 int pgp_msg_in_report_recipients(struct pgp_msg_in_ctx *c,
     const struct pgp_result *res, int level, const char **error_r);

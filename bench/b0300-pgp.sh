@@ -2,9 +2,14 @@
 # b0300-pgp: Postern's OpenPGP primitives (common/pgp.c through gpgme:
 # encrypt, decrypt, detached sign, verify; armored; ed25519/cv25519;
 # compression on as gpg's default, plus encrypt with compression off)
-# at 4 KB, 100 KB, 1 MB and 10 MB, as ratios to the gpg command line on
-# the same data, key and keyring in the same run (ratio = ours / gpg:
-# below 1 is faster).  Median of RUNS per size (20, 20, 10, 5).
+# and the message layer (common/pgp_msg.h: msg-enc = PGP/MIME encrypt,
+# msg-dec = inbound decryption of it, msg-sign = PGP/MIME sign,
+# msg-verify = inbound verification, each on a whole mail around the
+# data) at 4 KB, 100 KB, 1 MB and 10 MB, as ratios to the gpg command line
+# on the same data, key and keyring in the same run (ratio = ours / gpg:
+# below 1 is faster; the msg- rows compare a whole mail with gpg on the
+# bare data, so the difference is the message layer's cost).  Median of
+# RUNS per size (20, 20, 10, 5).
 # The keyring's gpg-agent is stopped at the end.
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +20,7 @@ command -v gpg >/dev/null || { echo "skip: no gpg"; exit 77; }
 cc -std=gnu11 -O2 -D_GNU_SOURCE -Icommon -I"$O/gen" \
     $(pkg-config --cflags gpgme) -o "$O/bench/pgp-bench" \
     bench/pgp-bench.c "$O/libpostern.a" \
-    $(pkg-config --libs gpgme libcrypto) -pthread
+    $(pkg-config --libs gpgme libcrypto libxml-2.0 sqlite3) -pthread
 
 tmp=$(mktemp -d /tmp/pb.XXXXXX)
 home=$tmp/g
@@ -45,7 +50,7 @@ for spec in "4k 4096 20" "100k 102400 20" "1m 1048576 10" "10m 10485760 5"; do
 	head -c $((bytes * 3 / 4)) /dev/urandom | base64 -w 76 | head -c "$bytes" > "$tmp/data"
 	g --armor -r "$fpr" -o "$tmp/data.asc" -e "$tmp/data"
 	g --armor -u "$fpr" -o "$tmp/data.sig" --detach-sign "$tmp/data"
-	for op in enc enc-nocomp dec sign verify; do
+	for op in enc enc-nocomp dec sign verify msg-enc msg-dec msg-sign msg-verify; do
 		case $op in
 		enc) ours=$("$O/bench/pgp-bench" "$home" "$pw" enc "$fpr" "$tmp/data" "$runs")
 		     theirs=$(gpg_median "$runs" g --armor -r "$fpr" -o "$tmp/out" -e "$tmp/data") ;;
@@ -56,6 +61,14 @@ for spec in "4k 4096 20" "100k 102400 20" "1m 1048576 10" "10m 10485760 5"; do
 		sign) ours=$("$O/bench/pgp-bench" "$home" "$pw" sign "$fpr" "$tmp/data" "$runs")
 		     theirs=$(gpg_median "$runs" g --armor -u "$fpr" -o "$tmp/out" --detach-sign "$tmp/data") ;;
 		verify) ours=$("$O/bench/pgp-bench" "$home" "$pw" verify "$fpr" "$tmp/data" "$runs")
+		     theirs=$(gpg_median "$runs" g --verify "$tmp/data.sig" "$tmp/data") ;;
+		msg-enc) ours=$("$O/bench/pgp-bench" "$home" "$pw" msg-enc "$fpr" "$tmp/data" "$runs")
+		     theirs=$(gpg_median "$runs" g --armor -r "$fpr" -o "$tmp/out" -e "$tmp/data") ;;
+		msg-dec) ours=$("$O/bench/pgp-bench" "$home" "$pw" msg-dec "$fpr" "$tmp/data" "$runs")
+		     theirs=$(gpg_median "$runs" g -o "$tmp/out" -d "$tmp/data.asc") ;;
+		msg-sign) ours=$("$O/bench/pgp-bench" "$home" "$pw" msg-sign "$fpr" "$tmp/data" "$runs")
+		     theirs=$(gpg_median "$runs" g --armor -u "$fpr" -o "$tmp/out" --detach-sign "$tmp/data") ;;
+		msg-verify) ours=$("$O/bench/pgp-bench" "$home" "$pw" msg-verify "$fpr" "$tmp/data" "$runs")
 		     theirs=$(gpg_median "$runs" g --verify "$tmp/data.sig" "$tmp/data") ;;
 		esac
 		r=$(ratio "$ours" "$theirs")

@@ -5,9 +5,12 @@
  *	pgp-bench HOME PASSPHRASE genkey            print a new key's fpr
  *	pgp-bench HOME PASSPHRASE OP FPR FILE RUNS [nocompress]
  *
- * OP is enc, dec, sign or verify (armored, detached signatures).  FILE
- * is the plaintext; dec and verify first make their input (untimed).
- * Prints the median milliseconds per operation.  Exit 0 or 1.
+ * OP is enc, dec, sign or verify (armored, detached signatures), or
+ * the message layer: msg-enc (PGP/MIME), msg-dec (inbound decryption
+ * of that), msg-sign (PGP/MIME multipart/signed), msg-verify (inbound
+ * verification), on a text/plain mail whose body is FILE.  FILE is the
+ * plaintext; dec, verify, msg-dec and msg-verify first make their input
+ * (untimed).  Prints the median milliseconds per operation.  Exit 0 or 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "buf.h"
 #include "pgp.h"
 #include "pgp_keyring.h"
+#include "pgp_msg.h"
 
 static double
 now_ms(void)
@@ -59,6 +63,8 @@ main(int argc, char **argv)
 	struct pgp_keyring *kr = NULL;
 	struct pgp_opts o = { .armor = 1, .max_out = 512u << 20 };
 	struct pgp_result res;
+	struct pgp_msg_opts mo;
+	struct pgp_msg_result mr;
 	struct buf prep, out;
 	const char *error, *op, *fprs[1];
 	double *t;
@@ -85,6 +91,7 @@ main(int argc, char **argv)
 	}
 	if (argc < 7)
 		return 1;
+	pgp_msg_opts_init(&mo);
 	fprs[0] = argv[4];
 	runs = atoi(argv[6]);
 	if (argc > 7 && strcmp(argv[7], "nocompress") == 0)
@@ -101,6 +108,26 @@ main(int argc, char **argv)
 	    pgp_sign(kr, fprs[0], PGP_SIG_DETACH, &o, data, len, &prep,
 	    &error) < 0)
 		goto fail;
+	if (strncmp(op, "msg-", 4) == 0) {
+		/* a mail around the data */
+		struct buf m;
+
+		buf_init(&m, 0);
+		buf_puts(&m, "From: Bench <bench@example.org>\n"
+		    "To: bench@example.org\nSubject: bench\n"
+		    "MIME-Version: 1.0\nContent-Type: text/plain\n\n");
+		buf_append(&m, data, len);
+		free(data);
+		data = buf_steal(&m, &len);
+		mo.pgp = o;
+		mo.max_size = 512u << 20;
+		if (strcmp(op, "msg-dec") == 0 && pgp_msg_encrypt(kr, data, len,
+		    fprs, 1, NULL, &mo, &prep, &error) < 0)
+			goto fail;
+		if (strcmp(op, "msg-verify") == 0 && pgp_msg_sign(kr, data, len,
+		    fprs[0], &mo, &prep, &error) < 0)
+			goto fail;
+	}
 	for (i = 0; i < runs; i++) {
 		double t0 = now_ms();
 		int r;
@@ -123,6 +150,26 @@ main(int argc, char **argv)
 				r = -1;
 			}
 			pgp_result_release(&res);
+		} else if (strcmp(op, "msg-enc") == 0) {
+			buf_reset(&out);
+			r = pgp_msg_encrypt(kr, data, len, fprs, 1, NULL, &mo,
+			    &out, &error);
+		} else if (strcmp(op, "msg-sign") == 0) {
+			buf_reset(&out);
+			r = pgp_msg_sign(kr, data, len, fprs[0], &mo, &out,
+			    &error);
+		} else if (strcmp(op, "msg-dec") == 0 ||
+		    strcmp(op, "msg-verify") == 0) {
+			buf_reset(&out);
+			r = pgp_msg_inbound(kr, prep.data, prep.len, NULL, &mo,
+			    NULL, &mr, &out, &error);
+			if (r == 0 && !(mr.flags & (strcmp(op, "msg-dec") == 0 ?
+			    PGP_MSG_R_DECRYPTED : PGP_MSG_R_SIGNED))) {
+				error = "not decrypted or not signed";
+				r = -1;
+			}
+			if (r == 0)
+				pgp_msg_result_release(&mr);
 		} else {
 			error = "unknown op";
 			r = -1;

@@ -13,7 +13,10 @@
 #include <openssl/sha.h>
 
 #include "inbound.h"
+#include "infohdr.h"
 #include "mime.h"
+#include "pgp_keystore.h"
+#include "pgp_msg.h"
 #include "settings.h"
 #include "smime.h"
 #include "x509.h"
@@ -603,6 +606,112 @@ out:
 	return rc;
 }
 
+/*
+ * The OpenPGP step (pgp_msg.h), with the pgp.* settings of the first
+ * recipient.  Runs when the MIME engine saw OpenPGP or the message layer
+ * finds armored blocks, .pgp attachments or keys.
+ */
+static const char *const pgp_settings[] = {
+	"pgp.enabled", "pgp.max-size", "pgp.scan-html",
+	"pgp.partitioned-fixup", "pgp.import-keys-from-mail",
+	"pgp.remove-keys-from-mail", "pgp.remove-signature",
+};
+
+static int
+do_pgp(const struct inbound_env *env, struct settings_view *v,
+    struct mime_message *m, struct inbound_result *res, const char **error_r)
+{
+	struct pgp_msg_opts o;
+	struct pgp_msg_result pres;
+	struct pgp_msg_keys keys;
+	unsigned f;
+	size_t i;
+	int rc = -1;
+
+	memset(&pres, 0, sizeof(pres));
+	pgp_msg_opts_init(&o);
+	for (i = 0; i < sizeof(pgp_settings) / sizeof(*pgp_settings); i++) {
+		const char *why;
+
+		if (pgp_msg_opts_set(&o, pgp_settings[i], settings_get(v,
+		    pgp_settings[i], NULL, NULL), &why) < 0)
+			buf_printf(&res->log, " pgp-setting=bad(%s)", why);
+	}
+	o.prefix = config_str(env->cfg, "info_header_prefix");
+	if (!(res->kinds & PGP_KINDS) && !pgp_msg_inbound_wanted(m, &o))
+		return 0;
+	if (!o.enabled) {
+		buf_puts(&res->log, " pgp=disabled");
+		if (res->action == INBOUND_NONE)
+			res->action = INBOUND_PASSED;
+		return info_add(env->cfg, m, "Decryption-Skipped",
+		    "OpenPGP is disabled (pgp.enabled)", error_r);
+	}
+	if (env->kr == NULL)
+		return err_set(error_r, "no OpenPGP keyring: %s",
+		    env->kr_error != NULL ? env->kr_error : "not opened");
+	pgp_msg_keys_from_store(&keys, env->st);
+	if (pgp_msg_inbound_edit(env->kr, m, &keys, &o, NULL, &pres,
+	    error_r) < 0)
+		goto out;
+	f = res->pgp_flags = pres.flags;
+	if (f & PGP_MSG_R_DECRYPTED)
+		res->action = INBOUND_DECRYPTED;
+	else if ((f & PGP_MSG_R_SIGNED) && res->action != INBOUND_DECRYPTED)
+		res->action = INBOUND_VERIFIED;
+	else if (res->action == INBOUND_NONE)
+		res->action = INBOUND_PASSED;
+	buf_printf(&res->log, " pgp=%s%s%s%s%s%s%s%s%s",
+	    f & PGP_MSG_R_SKIPPED ? "skipped" :
+	    f & PGP_MSG_R_DECRYPTED ? "decrypted" :
+	    f & PGP_MSG_R_ENCRYPTED ? "encrypted" : "none",
+	    f & PGP_MSG_R_SIGNED_VALID ? ",signed-valid" :
+	    f & PGP_MSG_R_SIGNED ? ",signed-invalid" : "",
+	    f & PGP_MSG_R_PARTIAL_SIGNED ? ",partly-signed" : "",
+	    f & PGP_MSG_R_MIXED ? ",mixed" : "",
+	    f & PGP_MSG_R_KEY_NOT_FOUND ? ",key-not-found" : "",
+	    f & PGP_MSG_R_NO_MDC ? ",no-mdc" : "",
+	    f & PGP_MSG_R_DECRYPT_FAILED ? ",decrypt-failed" : "",
+	    f & PGP_MSG_R_DECRYPT_SKIPPED ? ",html-beside" : "",
+	    f & PGP_MSG_R_SIGNER_MISMATCH ? ",signer-mismatch" : "");
+	if (pres.reason[0] != '\0' && (f & (PGP_MSG_R_DECRYPT_FAILED |
+	    PGP_MSG_R_KEY_NOT_FOUND)))
+		buf_printf(&res->log, " pgp-reason=\"%s\"", pres.reason);
+	if ((f & PGP_MSG_R_SIGNED) && res->signer_email[0] == '\0')
+		snprintf(res->signer_email, sizeof(res->signer_email), "%s",
+		    pres.signer_email);
+	if (f & PGP_MSG_R_SIGNATURE_REMOVED)
+		buf_puts(&res->log, " pgp-signature=removed");
+	if (f & PGP_MSG_R_KEYS_REMOVED)
+		buf_puts(&res->log, " pgp-keys=removed");
+	if (pres.nkeys > 0 && o.import_keys) {
+		size_t n = 0;
+
+		for (i = 0; i < pres.nkeys; i++) {
+			char **fprs = NULL;
+			size_t nf = 0;
+			const char *why;
+
+			/* imported untrusted; a bad key is not the mail's
+			 * fault, and not a reason to tempfail it */
+			if (pgp_keystore_import(env->kr, env->st,
+			    pres.keyv[i].data, pres.keyv[i].len, NULL, &fprs,
+			    &nf, &why) < 0) {
+				buf_printf(&res->log, " pgp-import=failed(%s)",
+				    why);
+				continue;
+			}
+			n += nf;
+			pgp_strv_free(&fprs, nf);
+		}
+		buf_printf(&res->log, " pgp-imported=%zu", n);
+	}
+	rc = 0;
+out:
+	pgp_msg_result_release(&pres);
+	return rc;
+}
+
 /* Replace the Subject with value (UTF-8), or add one. */
 static int
 set_subject(struct mime_message *m, const char *value, const char **error_r)
@@ -680,12 +789,42 @@ out_nore:
 	return rc;
 }
 
+/*
+ * The S/MIME and OpenPGP verdicts as one set of SMIME_R_* bits for the
+ * tags: mixed when either is, signed when either is, valid only when
+ * every protocol that signed is valid.
+ */
+static unsigned
+tag_flags(const struct inbound_result *res)
+{
+	unsigned s = res->smime_flags, p = res->pgp_flags, f;
+	int valid = 1;
+
+	f = s & (SMIME_R_MIXED | SMIME_R_PARTIAL_SIGNED | SMIME_R_SIGNED |
+	    SMIME_R_SIGNER_MISMATCH);
+	if (p & PGP_MSG_R_MIXED)
+		f |= SMIME_R_MIXED;
+	if (p & PGP_MSG_R_PARTIAL_SIGNED)
+		f |= SMIME_R_PARTIAL_SIGNED;
+	if (p & PGP_MSG_R_SIGNED)
+		f |= SMIME_R_SIGNED;
+	if (p & PGP_MSG_R_SIGNER_MISMATCH)
+		f |= SMIME_R_SIGNER_MISMATCH;
+	if ((s & SMIME_R_SIGNED) && !(s & SMIME_R_SIGNED_VALID))
+		valid = 0;
+	if ((p & PGP_MSG_R_SIGNED) && !(p & PGP_MSG_R_SIGNED_VALID))
+		valid = 0;
+	if ((f & SMIME_R_SIGNED) && valid)
+		f |= SMIME_R_SIGNED_VALID;
+	return f;
+}
+
 /* security-info.*: one tag appended to the subject. */
 static int
 apply_security_tags(struct settings_view *v, struct mime_message *m,
     struct inbound_result *res, const char **error_r)
 {
-	const unsigned f = res->smime_flags | res->pgp_flags;
+	const unsigned f = tag_flags(res);
 	char tag[512];
 	struct buf subj, out;
 	int rc;
@@ -793,15 +932,9 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 			goto out;
 		}
 	}
-	if ((res->kinds & PGP_KINDS) && res->action != INBOUND_DECRYPTED) {
-		/* The OpenPGP message layer plugs in here. */
-		buf_puts(&res->log, " pgp=unhandled");
-		if (info_add(env->cfg, m, "Decryption-Skipped",
-		    "OpenPGP message handling is not available", error_r) < 0)
-			goto out;
-		if (res->action == INBOUND_NONE)
-			res->action = INBOUND_PASSED;
-	}
+	if (res->action != INBOUND_DECRYPTED &&
+	    do_pgp(env, v, m, res, error_r) < 0)
+		goto out;
 	if (apply_security_tags(v, m, res, error_r) < 0)
 		goto out;
 	buf_printf(&res->log, " action=%s",

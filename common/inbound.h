@@ -13,7 +13,11 @@
  *      recipients, so a mixed message stays encrypted and says so in
  *      PREFIX-Decryption-Skipped;
  *   4. hands the message to the S/MIME and OpenPGP handlers, which add
- *      their info headers and replace the body when they decrypt;
+ *      their info headers and replace the body when they decrypt
+ *      (OpenPGP: pgp_msg_inbound_edit(), when S/MIME did not decrypt;
+ *      keys found in the mail are imported untrusted with
+ *      pgp.import-keys-from-mail; an import failure is logged, the
+ *      mail is not at fault);
  *   5. applies the security-info subject tags and the subject filter.
  * A message that is too large (the caller's spool refused it) is passed
  * with PREFIX-Skipped: message too large, and nothing else is done.
@@ -38,6 +42,7 @@
 
 struct config;
 struct mime_message;
+struct pgp_keyring;
 struct secret_key;
 struct store;
 
@@ -47,6 +52,12 @@ struct inbound_env {
 	const struct secret_key *mkey;
 	long key_cache_ttl;	/* seconds private keys stay cached in this
 				 * process; 0: none (see inbound.c) */
+	/* The OpenPGP keyring (config gnupg_home), opened with the
+	 * passphrase of mkey, used by this thread only (its flock is per
+	 * struct); NULL when it could not be opened: OpenPGP mail then
+	 * tempfails with kr_error as the reason, other mail is handled. */
+	struct pgp_keyring *kr;
+	const char *kr_error;
 };
 
 struct inbound_msg {
@@ -69,7 +80,7 @@ struct inbound_result {
 	unsigned kinds;			/* enum mime_kind bits found */
 	int stripped;			/* forged info headers removed */
 	unsigned smime_flags;		/* enum smime_result_flags */
-	unsigned pgp_flags;		/* the OpenPGP layer's flags */
+	unsigned pgp_flags;		/* enum pgp_msg_result_flags */
 	char signer_email[320];		/* first signer, for the tag */
 	struct buf log;
 };

@@ -531,7 +531,9 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 	e = gpgme_op_decrypt_verify(ctx, din, dout);
 	dr = gpgme_op_decrypt_result(ctx);
 	collect_decrypt(ctx, res);
-	if (dr != NULL && (dr->recipients != NULL || dr->symkey_algo))
+	/* gpgme names the cipher "?.?" when it saw no encryption at all */
+	if (dr != NULL && (dr->recipients != NULL ||
+	    (dr->symkey_algo != NULL && dr->symkey_algo[0] != '?')))
 		res->encrypted = 1;
 	if (sink.over) {
 		res->status = PGP_E_TOO_LARGE;
@@ -566,6 +568,16 @@ pgp_decrypt(struct pgp_keyring *kr, const struct pgp_opts *opts,
 			if (res->decrypt_keyid[0] == '\0' &&
 			    res->nrecipients > 0)
 				res->status = PGP_E_NO_KEY;
+			break;
+		case GPG_ERR_NO_AGENT:
+		case GPG_ERR_AGENT:
+		case GPG_ERR_INV_ENGINE:
+		case GPG_ERR_ENOMEM:
+		case GPG_ERR_TIMEOUT:
+		case GPG_ERR_EPIPE:
+		case GPG_ERR_CONFIGURATION:
+			/* the engine or the agent failed, not the data */
+			res->status = PGP_E_INTERNAL;
 			break;
 		default:
 			res->status = PGP_E_BAD_DATA;

@@ -3,7 +3,7 @@
  * out, PGP/MIME (RFC 3156) and PGP/INLINE, on top of the primitives of
  * pgp.h and the MIME engine (mime.h).
  *
- * Outbound (this file's first half):
+ * Outbound (the inbound half is described further down):
  *
  *   pgp_msg_encrypt()  encrypt, or sign and encrypt in one pass;
  *   pgp_msg_sign()     sign only.
@@ -138,6 +138,207 @@ int pgp_msg_encrypt(struct pgp_keyring *kr, const char *msg, size_t len,
 
 int pgp_msg_sign(struct pgp_keyring *kr, const char *msg, size_t len,
     const char *signer_fpr, const struct pgp_msg_opts *o, struct buf *out,
+    const char **error_r);
+
+/*
+ * ---- Inbound ----------------------------------------------------------
+ *
+ * pgp_msg_inbound_edit() decrypts and verifies a parsed message in place
+ * (the inbound pipeline, common/inbound.c), as smime_inbound_edit() does
+ * for S/MIME.  What it handles:
+ *
+ *  1. PGP/MIME layers from the root: multipart/signed
+ *     (application/pgp-signature; the signature over the exact bytes of
+ *     the first part, CRLF canonical) and multipart/encrypted
+ *     (application/pgp-encrypted), nested in any order, LEVEL 0 the
+ *     outermost.  S/MIME multipart/signed layers are looked through
+ *     without a level.  The PGP/MIME structure that MS Exchange makes of
+ *     it (multipart/mixed: an empty text/plain, application/pgp-encrypted,
+ *     application/octet-stream) is recognised at the root.  Ciphertext is
+ *     only decrypted when it is the root or reached from the root through
+ *     the first parts of signature layers; anywhere else (the Efail and
+ *     decryption-oracle layouts: attacker parts around a captured
+ *     ciphertext) it is left alone and reported as mixed content.  A
+ *     decrypted layer becomes the message body (the root keeps its
+ *     header fields but Content-*; protected Subject/From/To/Cc/Reply-To
+ *     of the decrypted entity, or of the signed part inside it, replace
+ *     the outer ones); signature layers outside it are consumed,
+ *     multipart/signed layers inside it stay so the recipient can verify
+ *     them again.
+ *  2. PGP/INLINE: armored blocks ("-----BEGIN PGP MESSAGE-----",
+ *     "... SIGNED MESSAGE-----", "... PUBLIC KEY BLOCK-----" at a line
+ *     start, white space before them allowed) in text/plain parts that
+ *     are not attachments, and in text/html parts when o->scan_html; and
+ *     attachments named *.pgp, *.gpg or *.asc holding an OpenPGP message
+ *     (armored or binary), anywhere except inside message/rfc822 parts
+ *     and undecrypted PGP/MIME parts.  Each block or attachment is one
+ *     layer.  A decrypted text block replaces the block; when the part
+ *     has text outside its blocks (prefix, suffix) or several blocks,
+ *     the part becomes a multipart/mixed of separate text/plain parts,
+ *     each labelled by Content-Description ("unprotected text",
+ *     "OpenPGP decrypted text", "OpenPGP signed text"): decrypted text is
+ *     never merged with text that was not encrypted, and never put in an
+ *     HTML context (an HTML part with a block becomes text/plain).  The
+ *     charset of decrypted text is the armor's "Charset:" header, else
+ *     the part's.  A decrypted attachment loses its .pgp/.gpg/.asc.
+ *     Cleartext-signed blocks stay as they are (with o->remove_signature
+ *     they become the signed text).  When the message also has a text/
+ *     html part with content outside any armor (not an attachment), no
+ *     inline block or attachment is decrypted (Efail: the plaintext
+ *     could land in the attacker's HTML): PGP-Decryption-Skipped, mixed.
+ *     With o->partitioned_fixup, a Symantec/PGP Desktop "partitioned"
+ *     message (text part with an inline block plus the encrypted HTML
+ *     version PGPexch.htm.pgp) becomes multipart/alternative of the
+ *     decrypted text and HTML; without it PGPexch.htm is an attachment.
+ *  3. Keys: application/pgp-keys parts, key blocks in text parts and
+ *     *.asc attachments holding keys are collected in result->keyv (at
+ *     most PGP_MSG_MAX_KEYS, each at most PGP_MSG_KEY_MAX bytes; public
+ *     key material only: a block with a secret key packet, whatever its
+ *     armor says, is never collected); the
+ *     caller imports them (untrusted) when pgp.import-keys-from-mail is
+ *     on.  With o->remove_keys they are removed from the message (key
+ *     parts inside a kept signature layer too: the caller chose).
+ *  4. o->remove_signature: a root multipart/signed whose signature
+ *     counted becomes its first part.
+ *
+ * Never claims what was not proven:
+ *  - no integrity protection (no MDC), a failed MDC or AEAD tag, bad
+ *    data: nothing decrypted, the ciphertext stays, PGP-Decryption-Failed;
+ *  - no key: PGP-Decryption-Key-Not-Found, the ciphertext stays;
+ *  - a signature counts for the message (PGP_MSG_R_SIGNED, PGP-Signed:
+ *    True) only when it covers all delivered content: a PGP/MIME
+ *    signature at the root or inside the last decrypted layer (or made
+ *    with it), or inline signatures over every content part; otherwise
+ *    the signed parts are reported per layer and PGP_MSG_R_PARTIAL_SIGNED
+ *    is set.  Signatures around ciphertext do not count;
+ *  - a signature is valid (PGP-Signature-Valid: True) only when the math
+ *    is right, the key is known, not expired or revoked, trusted by the
+ *    admin (keys->trusted: keys from mail are never trusted), the hash
+ *    is not MD5, SHA-1 or RIPEMD-160, and it was made within a day of
+ *    the Date header (when there is one: a replayed signed body under a
+ *    new Date is not the sender's message); otherwise
+ *    PGP-Signature-Failure says why;
+ *  - the signer is checked against the single From address (addr-spec,
+ *    display names ignored; no From, several From fields or several
+ *    mailboxes match nobody): a counted signature by a key without that
+ *    address sets PGP_MSG_R_SIGNER_MISMATCH and PGP-Signer-Mismatch;
+ *  - mixed content (protected and unprotected content side by side,
+ *    PGP/MIME below the root, or several separately encrypted inline
+ *    texts) sets PGP_MSG_R_MIXED (or _PARTIAL_SIGNED) and
+ *    PGP-Mixed-Content: True; a signature layer whose content holds
+ *    ciphertext left undecrypted does not count.
+ *  - password-encrypted (SKESK-only) messages count as "no key": the
+ *    gateway holds no passwords.
+ *
+ * Info headers (PREFIX-NAME[-INDEX]-LEVEL as S/MIME, infohdr.h), added
+ * at the top of the root in this order:
+ *   PGP-Encoding                    PGP/MIME, PGP/INLINE or both
+ *   PGP-Encryption-Algorithm-L      "AES256" (decrypted layers)
+ *   PGP-Encryption-Recipient-I-L    key IDs the layer was encrypted to
+ *   PGP-Signer-KeyID-I-L            signing (sub)key ID
+ *   PGP-Signer-Email-I-L            e-mail addresses of the signer key
+ *   PGP-Signature-Valid-I-L         True/False
+ *   PGP-Signature-Failure-I-L       why not (when False)
+ *   PGP-Encrypted                   True: encrypted content was found
+ *   PGP-Decryption-Key-Not-Found    True
+ *   PGP-Decryption-Failed           reason (no MDC, bad data...)
+ *   PGP-Decryption-Skipped          reason (unprotected HTML beside it)
+ *   PGP-Signed                      True/False (see above)
+ *   PGP-Signer-Mismatch             True
+ *   PGP-Mixed-Content               True
+ *   PGP-Skipped                     message too large (max_size)
+ *
+ * Errors: 0, or -1 on an internal failure (tempfail): out of memory, the
+ * keyring lock or gpg failed, or gpg says "no secret key" for a key the
+ * store says we hold (keys->has_secret: the agent or the home is
+ * broken).  m may then be partly edited.  Bad input is never an error.
+ * Ownership: kr, keys, o and m are borrowed; result is the caller's,
+ * released with pgp_msg_result_release().  Nothing is logged.
+ */
+#define PGP_MSG_MAX_LAYERS 16
+#define PGP_MSG_MAX_KEYS 16
+#define PGP_MSG_KEY_MAX (1024u * 1024)
+
+struct mime_message;
+struct infohdr;
+struct store;
+
+enum pgp_msg_result_flags {
+	PGP_MSG_R_ENCRYPTED = 1 << 0,	/* encrypted content was found */
+	PGP_MSG_R_DECRYPTED = 1 << 1,	/* ...and (some of it) decrypted */
+	PGP_MSG_R_SIGNED = 1 << 2,	/* the delivered content is signed */
+	PGP_MSG_R_SIGNED_VALID = 1 << 3,	/* ...every signature valid */
+	PGP_MSG_R_MIXED = 1 << 4,	/* protected beside unprotected */
+	PGP_MSG_R_KEY_NOT_FOUND = 1 << 5,
+	PGP_MSG_R_DECRYPT_FAILED = 1 << 6,	/* bad data, tag, size */
+	PGP_MSG_R_NO_MDC = 1 << 7,	/* refused: no integrity protection */
+	PGP_MSG_R_SIGNER_MISMATCH = 1 << 8,
+	PGP_MSG_R_PARTIAL_SIGNED = 1 << 9,	/* a signature on a part only */
+	PGP_MSG_R_KEYS_FOUND = 1 << 10,
+	PGP_MSG_R_KEYS_REMOVED = 1 << 11,
+	PGP_MSG_R_SIGNATURE_REMOVED = 1 << 12,
+	PGP_MSG_R_SKIPPED = 1 << 13,	/* larger than max_size */
+	PGP_MSG_R_PGP_MIME = 1 << 14,	/* PGP/MIME found */
+	PGP_MSG_R_INLINE = 1 << 15,	/* PGP/INLINE or .pgp found */
+	PGP_MSG_R_DECRYPT_SKIPPED = 1 << 16,	/* Efail guard */
+	PGP_MSG_R_CHANGED = 1 << 17,	/* the message was edited */
+};
+
+/* The key store as seen by this module (the SQLite mirror). */
+struct pgp_msg_keys {
+	/* 1 when the primary key fpr is trusted by the admin (and not
+	 * revoked), 0 when not or unknown, -1 on error (*error_r). */
+	int (*trusted)(void *arg, const char *primary_fpr,
+	    const char **error_r);
+	/* 1 when we hold the secret key of key ID keyid (16 hex digits,
+	 * a primary or subkey), 0 when not, -1 on error. */
+	int (*has_secret)(void *arg, const char *keyid, const char **error_r);
+	void *arg;
+};
+/* Over the store's OpenPGP mirror (store_pgp.h); st borrowed. */
+void pgp_msg_keys_from_store(struct pgp_msg_keys *k, struct store *st);
+
+struct pgp_msg_keyblock {
+	char *data;		/* armored or binary key material */
+	size_t len;
+};
+
+struct pgp_msg_result {
+	unsigned flags;			/* enum pgp_msg_result_flags */
+	int levels;			/* layers reported */
+	struct infohdr *info;		/* always set on success */
+	char signer_email[320];		/* of the first counted signature */
+	char signer_keyid[17];
+	char reason[256];		/* decryption failure, for the log */
+	struct pgp_msg_keyblock *keyv;	/* keys found in the mail */
+	size_t nkeys;
+};
+void pgp_msg_result_release(struct pgp_msg_result *r);
+
+/* Is there anything for the inbound handler: PGP/MIME, armored blocks
+ * in text parts (and HTML ones with scan_html), .pgp/.gpg/.asc
+ * attachments or application/pgp-keys parts?  No gpg call. */
+int pgp_msg_inbound_wanted(const struct mime_message *m,
+    const struct pgp_msg_opts *o);
+
+/*
+ * Decrypt and verify m in place.  from: the address signers are
+ * compared with (NULL: the addr-spec of m's single From mailbox, read
+ * after decryption so protected headers win).  keys may be NULL (no key
+ * is trusted, no secret-key cross-check).  The info headers of the
+ * result are added at the top of m's root; incoming ones are not
+ * removed here (inbound_strip_info() does that first).
+ */
+int pgp_msg_inbound_edit(struct pgp_keyring *kr, struct mime_message *m,
+    const struct pgp_msg_keys *keys, const struct pgp_msg_opts *o,
+    const char *from, struct pgp_msg_result *r, const char **error_r);
+
+/* The same on raw bytes (CRLF or LF): parsed with the default limits,
+ * edited, emitted to out (appended, the input's line ends).  For tests
+ * and the bench. */
+int pgp_msg_inbound(struct pgp_keyring *kr, const char *msg, size_t len,
+    const struct pgp_msg_keys *keys, const struct pgp_msg_opts *o,
+    const char *from, struct pgp_msg_result *r, struct buf *out,
     const char **error_r);
 
 #endif

@@ -68,7 +68,7 @@ run_op(struct out_ctx *c, const char *data, size_t len, int armor,
 	return r;
 }
 
-/* ---- the protected entity (PGP/MIME) ------------------------------- */
+/* ---- the protected entity (PGP/MIME) ------------------------------------- */
 
 static int
 is_content_field(const struct mime_field *f)
@@ -178,7 +178,7 @@ out:
 	return rc;
 }
 
-/* ---- 7bit-safe re-encoding before signing (RFC 3156 section 5) ------- */
+/* ---- 7bit-safe re-encoding before signing (RFC 3156 section 5) ------- --- */
 
 /* Would a transport change these bytes: 8-bit, NUL, bare CR, trailing
  * white space, "From " at a line start, lines over 998 octets? */
@@ -357,7 +357,7 @@ out:
 	return rc;
 }
 
-/* ---- PGP/INLINE ----------------------------------------------------- */
+/* ---- PGP/INLINE ---------------------------------------------------------- */
 
 static int
 is_attachment(const struct mime_entity *e)
@@ -600,7 +600,7 @@ out:
 	return rc;
 }
 
-/* ---- entry points ---------------------------------------------------- */
+/* ---- entry points -------------------------------------------------------- */
 
 static int
 outbound(struct pgp_keyring *kr, const char *msg, size_t len,

@@ -196,40 +196,48 @@ packet_body(const unsigned char *p, size_t len, int *tag_r, size_t *blen_r)
 	return p + hl;
 }
 
+/* The first bytes of the OpenPGP data in p, armored or binary, into bin
+ * (about 384 bytes: enough for the first packet headers). */
+static void
+first_bytes(const char *p, size_t len, struct buf *bin)
+{
+	const char *b = memmem(p, len, "-----BEGIN PGP ", 15);
+
+	if (b != NULL) {
+		/* skip the armor header lines up to the blank line */
+		const char *q = b, *end = p + len;
+
+		while (q < end) {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+
+			if (nl == NULL) {
+				q = end;
+				break;
+			}
+			q = nl + 1;
+			if (q < end && (*q == '\n' || (*q == '\r' &&
+			    q + 1 < end && q[1] == '\n'))) {
+				q += *q == '\r' ? 2 : 1;
+				break;
+			}
+		}
+		(void)mime_base64_decode(q, (size_t)(end - q) < 512 ?
+		    (size_t)(end - q) : 512, bin, NULL);
+	} else {
+		(void)buf_append(bin, p, len < 384 ? len : 384);
+	}
+}
+
 int
 pgp_msg_sig_hash(const char *sig, size_t len)
 {
-	const char *b = memmem(sig, len, "-----BEGIN PGP SIGNATURE-----", 29);
 	const unsigned char *body;
 	struct buf bin;
 	size_t blen = 0;
 	int tag = 0, hash = 0;
 
 	buf_init(&bin, 4096);
-	if (b != NULL) {
-		/* skip the armor header lines up to the blank line */
-		const char *p = b, *end = sig + len;
-
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-			if (nl == NULL) {
-				p = end;
-				break;
-			}
-			p = nl + 1;
-			if (p < end && (*p == '\n' || (*p == '\r' &&
-			    p + 1 < end && p[1] == '\n'))) {
-				p += *p == '\r' ? 2 : 1;
-				break;
-			}
-		}
-		/* 64 characters of base64 hold the first 48 bytes */
-		(void)mime_base64_decode(p, (size_t)(end - p) < 512 ?
-		    (size_t)(end - p) : 512, &bin, NULL);
-	} else {
-		(void)buf_append(&bin, sig, len < 64 ? len : 64);
-	}
+	first_bytes(sig, len, &bin);
 	body = packet_body((const unsigned char *)bin.data, bin.len, &tag,
 	    &blen);
 	if (body != NULL && tag == 2) {
@@ -240,4 +248,92 @@ pgp_msg_sig_hash(const char *sig, size_t len)
 	}
 	buf_release(&bin);
 	return hash;
+}
+
+int
+pgp_msg_is_encrypted(const char *data, size_t len)
+{
+	const unsigned char *p, *body;
+	struct buf bin;
+	size_t n, blen = 0;
+	int tag = 0, r = 0, guard;
+
+	buf_init(&bin, 4096);
+	first_bytes(data, len, &bin);
+	p = (const unsigned char *)bin.data;
+	n = bin.len;
+	for (guard = 0; guard < 4 && p != NULL; guard++) {
+		body = packet_body(p, n, &tag, &blen);
+		if (body == NULL)
+			break;
+		if (tag != 10) {	/* a marker packet comes first */
+			r = tag == 1 || tag == 3 || tag == 9 || tag == 18 ||
+			    tag == 20;
+			break;
+		}
+		n -= (size_t)(body - p) + blen;
+		p = body + blen;
+	}
+	buf_release(&bin);
+	return r;
+}
+
+int
+pgp_msg_key_is_public(const char *data, size_t len)
+{
+	const char *b = memmem(data, len, "-----BEGIN PGP ", 15);
+	const unsigned char *p, *body;
+	struct buf bin;
+	size_t n, blen = 0;
+	int tag = 0, ok = 1, count = 0;
+
+	buf_init(&bin, 0);
+	if (b != NULL) {
+		const char *q = b, *end = data + len, *e;
+
+		/* the body: after the blank line, up to the checksum/END */
+		while (q < end) {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+
+			if (nl == NULL) {
+				q = end;
+				break;
+			}
+			q = nl + 1;
+			if (q < end && (*q == '\n' || (*q == '\r' &&
+			    q + 1 < end && q[1] == '\n'))) {
+				q += *q == '\r' ? 2 : 1;
+				break;
+			}
+		}
+		/* the body ends at the "=XXXX" checksum line or at END */
+		for (e = q; e < end; ) {
+			const char *nl = memchr(e, '\n', (size_t)(end - e));
+
+			if (*e == '=' || *e == '-')
+				break;
+			e = nl != NULL ? nl + 1 : end;
+		}
+		if (mime_base64_decode(q, (size_t)(e - q), &bin, NULL) < 0)
+			ok = 0;
+	} else if (buf_append(&bin, data, len) < 0) {
+		ok = 0;
+	}
+	p = (const unsigned char *)bin.data;
+	n = bin.len;
+	while (ok && n > 0) {
+		body = packet_body(p, n, &tag, &blen);
+		if (body == NULL || blen > n - (size_t)(body - p))
+			break;
+		/* public key, public subkey, user ID, attribute, signature,
+		 * trust, marker */
+		if (tag != 6 && tag != 14 && tag != 13 && tag != 17 &&
+		    tag != 2 && tag != 12 && tag != 10)
+			ok = 0;
+		count++;
+		n -= (size_t)(body - p) + blen;
+		p = body + blen;
+	}
+	buf_release(&bin);
+	return ok && count > 0;
 }

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mlfi.h"
 #include "msgctx.h"
+#include "pgp_keyring.h"
 #include "secret.h"
 #include "store.h"
 
@@ -169,12 +170,12 @@ static int
 offline(struct config *cfg, const char *file, const char *sender,
     char **rcpts, int nrcpts)
 {
-	struct inbound_env env = { cfg, NULL, NULL, 0 };
+	struct inbound_env env;
 	struct secret_key *mkey;
 	struct msgctx *m;
 	struct buf out;
 	const char *error;
-	char chunk[65536];
+	char chunk[65536], kr_error[512];
 	size_t n;
 	FILE *fp;
 	int i, rc = 75;
@@ -184,11 +185,20 @@ offline(struct config *cfg, const char *file, const char *sender,
 		log_err(NULL, "cannot open '%s': %s", file, strerror(errno));
 		return 66;
 	}
+	memset(&env, 0, sizeof(env));
+	env.cfg = cfg;
 	mkey = load_master_key(cfg);
 	env.mkey = mkey;
+	/* the keyring only matters for OpenPGP mail: a failure is the
+	 * reason OpenPGP mail tempfails */
+	if (mlfi_keyring_open(cfg, mkey, &env.kr, &error) < 0) {
+		snprintf(kr_error, sizeof(kr_error), "%s", error);
+		env.kr_error = kr_error;
+	}
 	if (store_open(&env.st, config_str(cfg, "database"),
 	    config_int(cfg, "store_busy_timeout"), 0, &error) < 0) {
 		log_err(NULL, "%s", error);
+		pgp_keyring_free(&env.kr);
 		secret_key_free(&mkey);
 		if (fp != stdin)
 			fclose(fp);
@@ -231,6 +241,11 @@ out:
 	msgctx_free(&m);
 	buf_release(&out);
 	store_free(&env.st);
+	if (env.kr != NULL) {
+		pgp_keyring_free(&env.kr);
+		(void)pgp_keyring_stop_agent(config_str(cfg, "gnupg_home"),
+		    &error);
+	}
 	secret_key_free(&mkey);
 	if (fp != stdin)
 		fclose(fp);
@@ -325,10 +340,15 @@ main(int argc, char **argv)
 		daemonize();
 	if (pidfile != NULL)
 		write_pidfile(pidfile);
+	if (mlfi_keyring_start(&error) < 0)
+		log_warn(NULL, "OpenPGP keyring '%s': %s (OpenPGP mail will "
+		    "be temporarily refused)", config_str(cfg, "gnupg_home"),
+		    error);
 	log_info(NULL, "starting: socket=%s", sock);
 	rc = smfi_main();
 	log_info(NULL, "stopping");
 	mlfi_pool_shutdown();
+	mlfi_keyring_shutdown();
 	inbound_key_cache_flush();
 	if (pidfile != NULL)
 		unlink(pidfile);

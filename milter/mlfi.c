@@ -1,11 +1,14 @@
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "err.h"
 #include "log.h"
 #include "mlfi.h"
 #include "msgctx.h"
+#include "pgp_keyring.h"
 #include "store.h"
 
 struct mlfi_global mlfi_g;
@@ -58,6 +61,83 @@ mlfi_pool_shutdown(void)
 	while (pool_n > 0)
 		store_free(&pool[--pool_n]);
 	pthread_mutex_unlock(&pool_lock);
+}
+
+static pthread_mutex_t krpool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pgp_keyring *krpool[POOL_MAX];
+static size_t krpool_n;
+
+int
+mlfi_keyring_open(const struct config *cfg, const struct secret_key *mkey,
+    struct pgp_keyring **kr_r, const char **error_r)
+{
+	char pw[65];
+	int rc;
+
+	*kr_r = NULL;
+	if (mkey == NULL)
+		return err_set(error_r, "no master key");
+	if (pgp_keyring_passphrase(mkey, pw, error_r) < 0)
+		return -1;
+	rc = pgp_keyring_open(kr_r, config_str(cfg, "gnupg_home"), pw,
+	    error_r);
+	memset(pw, 0, sizeof(pw));
+	return rc;
+}
+
+static struct pgp_keyring *
+kr_get(const char **error_r)
+{
+	struct pgp_keyring *kr = NULL;
+
+	pthread_mutex_lock(&krpool_lock);
+	if (krpool_n > 0)
+		kr = krpool[--krpool_n];
+	pthread_mutex_unlock(&krpool_lock);
+	if (kr != NULL)
+		return kr;
+	if (mlfi_keyring_open(mlfi_g.cfg, mlfi_g.mkey, &kr, error_r) < 0)
+		return NULL;
+	return kr;
+}
+
+static void
+kr_put(struct pgp_keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	pthread_mutex_lock(&krpool_lock);
+	if (krpool_n < POOL_MAX) {
+		krpool[krpool_n++] = kr;
+		kr = NULL;
+	}
+	pthread_mutex_unlock(&krpool_lock);
+	pgp_keyring_free(&kr);
+}
+
+int
+mlfi_keyring_start(const char **error_r)
+{
+	struct pgp_keyring *kr = kr_get(error_r);
+
+	if (kr == NULL)
+		return -1;
+	kr_put(kr);
+	return 0;
+}
+
+void
+mlfi_keyring_shutdown(void)
+{
+	const char *error;
+
+	pthread_mutex_lock(&krpool_lock);
+	while (krpool_n > 0)
+		pgp_keyring_free(&krpool[--krpool_n]);
+	pthread_mutex_unlock(&krpool_lock);
+	if (mlfi_g.cfg != NULL)
+		(void)pgp_keyring_stop_agent(config_str(mlfi_g.cfg,
+		    "gnupg_home"), &error);
 }
 
 /* Per connection. */
@@ -231,6 +311,7 @@ mlfi_eom(SMFICTX *ctx)
 	struct inbound_env env;
 	struct msgctx *m;
 	const char *error = NULL, *what;
+	char kr_error[512];
 	sfsistat rc = SMFIS_CONTINUE;
 
 	if (c == NULL || c->msg == NULL)
@@ -246,15 +327,24 @@ mlfi_eom(SMFICTX *ctx)
 		rc = mlfi_g.fail_action;
 		goto out;
 	}
+	/* a keyring that does not open only matters for OpenPGP mail */
+	env.kr = kr_get(&error);
+	env.kr_error = NULL;
+	if (env.kr == NULL) {
+		snprintf(kr_error, sizeof(kr_error), "%s", error);
+		env.kr_error = kr_error;
+	}
 	if (msgctx_eom(m, &env, NULL, &error) != INBOUND_OK) {
 		log_err(m->qid, "milter: status=%s reason=\"%s\"",
 		    mlfi_g.fail_action == SMFIS_ACCEPT ? "accepted" :
 		    "tempfail", error);
 		rc = mlfi_g.fail_action;
 		pool_put(env.st);
+		kr_put(env.kr);
 		goto out;
 	}
 	pool_put(env.st);
+	kr_put(env.kr);
 	if (apply(ctx, m, &what) < 0) {
 		log_err(m->qid, "milter: status=tempfail reason=\"%s failed\"",
 		    what);

@@ -86,7 +86,7 @@ feed(const struct hdr *h, const char *body, size_t chunk,
 static void
 eom(struct msgctx *m)
 {
-	struct inbound_env env = { cfg, st, NULL, 0 };
+	struct inbound_env env = { .cfg = cfg, .st = st };
 	const char *error = NULL;
 
 	ck_assert_msg(msgctx_eom(m, &env, NULL, &error) == INBOUND_OK,
@@ -257,7 +257,7 @@ START_TEST(store_failure_tempfails)
 {
 	struct msgctx *m = feed(smime_hdrs, "MIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n",
 	    0, rcpt_internal);
-	struct inbound_env env = { cfg, st, NULL, 0 };
+	struct inbound_env env = { .cfg = cfg, .st = st };
 	const char *error = NULL;
 	struct store *broken;
 

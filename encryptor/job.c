@@ -253,9 +253,27 @@ needs_inbound(struct jctx *j)
 }
 
 static int
+need_kr(struct jctx *j)
+{
+	char pass[65];
+	int rc;
+
+	if (j->kr != NULL)
+		return 0;
+	if (pgp_keyring_passphrase(j->env->mkey, pass, &j->error) < 0)
+		return -1;
+	rc = pgp_keyring_open(&j->kr, config_str(j->env->cfg, "gnupg_home"),
+	    pass, &j->error);
+	memset(pass, 0, sizeof(pass));
+	return rc;
+}
+
+static int
 internal(struct jctx *j)
 {
-	struct inbound_env ienv = { j->env->cfg, j->env->st, j->env->mkey, 0 };
+	struct inbound_env ienv = { j->env->cfg, j->env->st, j->env->mkey, 0,
+	    NULL, NULL };
+	char kr_error[ERR_MAX];
 	struct policy_result *pol = j->pol;
 	size_t first = j->job->nout, i, k;
 	int need, rc = -1;
@@ -286,6 +304,17 @@ internal(struct jctx *j)
 		line(j, "inbound: action=pass reason=\"handled by "
 		    "postern-milter\" rcpts=%zu", o->nrcpts);
 		return 0;
+	}
+	/*
+	 * The keyring for OpenPGP mail; when it cannot be opened, OpenPGP
+	 * mail tempfails in inbound_process() (kr_error says why) and
+	 * other mail is handled as usual.
+	 */
+	if (need_kr(j) == 0)
+		ienv.kr = j->kr;
+	else {
+		snprintf(kr_error, sizeof(kr_error), "%s", j->error);
+		ienv.kr_error = kr_error;
 	}
 	for (i = 0; i < pol->n; i++) {
 		struct policy_decision *d = &pol->d[i];
@@ -380,21 +409,6 @@ need_ks(struct jctx *j)
 	return 0;
 }
 
-static int
-need_kr(struct jctx *j)
-{
-	char pass[65];
-	int rc;
-
-	if (j->kr != NULL)
-		return 0;
-	if (pgp_keyring_passphrase(j->env->mkey, pass, &j->error) < 0)
-		return -1;
-	rc = pgp_keyring_open(&j->kr, config_str(j->env->cfg, "gnupg_home"),
-	    pass, &j->error);
-	memset(pass, 0, sizeof(pass));
-	return rc;
-}
 
 /* The signer's certificate, key and chain; checked against the policy. */
 static int

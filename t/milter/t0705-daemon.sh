@@ -6,8 +6,9 @@
 #  2. without -F it detaches (the starting process exits 0), writes the
 #     pidfile (-P, as root), opens the unix socket (-p) owned by the -u
 #     user and group with mode 0770, runs as that user, answers a
-#     message over the socket (miltertest), and on SIGTERM removes the
-#     socket and the pidfile and exits;
+#     message over the socket (miltertest), answers eight concurrent
+#     clients (threads sharing the store pool), and on SIGTERM removes
+#     the socket and the pidfile and exits;
 #  3. -p inet:PORT@127.0.0.1 in the foreground answers too, and SIGTERM
 #     ends it with exit status 0;
 #  4. milter_socket and milter_pidfile from the configuration are used
@@ -27,6 +28,7 @@ group=$(id -gn "$user") || { echo "skip: no user $user"; exit 77; }
 
 tmp=$(mktemp -d /tmp/postern-d.XXXXXX)
 pids=()
+cpids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -143,6 +145,20 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 	    ok "socket $user:$group mode 770" || bad "socket: $(stat -c '%U:%G %a' "$sock")"
 	one_message "unix:$sock" && ok "daemon answers over the unix socket" ||
 	    bad "daemon: $(cat "$tmp/mt.out")"
+	# eight connections at once, three messages each: one thread per
+	# connection, store connections from the pool
+	for i in $(seq 8); do
+		( for j in 1 2 3; do
+			miltertest -s "$tmp/one.lua" -D SOCK="unix:$sock" \
+			    </dev/null 2>&1 | grep -q "ok: message answered" || exit 1
+		  done ) &
+		cpids+=($!)
+	done
+	cfail=0
+	for p in "${cpids[@]}"; do wait "$p" || cfail=$((cfail + 1)); done
+	[ "$cfail" -eq 0 ] && ok "8 concurrent connections x 3 messages answered" ||
+	    bad "$cfail of 8 concurrent clients failed"
+	kill -0 "$pid" 2>/dev/null || bad "daemon died under concurrent load"
 	kill -TERM "$pid"
 	wait_for gone "$pid" && ok "SIGTERM stops it" || bad "still running after SIGTERM"
 	[ ! -e "$pidf" ] && ok "pidfile removed" || bad "pidfile left behind"

@@ -141,5 +141,24 @@ run big "$tmp/enc.eml" bob@example.net alice@example.com
 has "$tmp/big.log" "larger than milter_max_message_size" big && ok "too large: passes unchanged"
 sed -i '/^milter_max_message_size/d' "$tmp/p.conf"
 
+# 12. drop-in for CipherMail users: info_header_prefix = X-CipherMail-Info
+#     (and ours among the legacy prefixes): the same headers under that
+#     name, every forgery under either name removed
+cp "$tmp/p.conf" "$tmp/p.conf.orig"
+{ echo "info_header_prefix = X-CipherMail-Info"
+  echo "legacy_info_header_prefixes = X-Postern-Info X-Djigzo-Info"; } >> "$tmp/p.conf"
+run cm "$tmp/enc.eml" bob@example.net alice@example.com
+has "$tmp/cm.out" "The launch code is 1234." cm
+has "$tmp/cm.out" "X-CipherMail-Info-SMIME-Encrypted: True" cm
+has "$tmp/cm.out" "X-CipherMail-Info-Encryption-Algorithm-0: AES128, Key size: 128" cm
+has "$tmp/cm.out" "X-CipherMail-Info-Encryption-Recipient-0-0: O=Postern Test, CN=Test" cm
+hasnt "$tmp/cm.out" "X-CipherMail-Info-SMIME-Signed" cm
+hasnt "$tmp/cm.out" "X-Postern-Info" cm && ok "X-CipherMail-Info prefix: headers renamed, forgeries gone"
+run cmsig "$tmp/sig.eml" alice@example.com dave@example.com
+has "$tmp/cmsig.out" "X-CipherMail-Info-Signer-Verified-0-0: True" cmsig
+has "$tmp/cmsig.out" "X-CipherMail-Info-Signer-Trusted-0-0: True" cmsig &&
+    ok "X-CipherMail-Info prefix: signer headers"
+mv "$tmp/p.conf.orig" "$tmp/p.conf"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"

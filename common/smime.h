@@ -33,6 +33,8 @@
  *    last decrypted layer).  Signatures over ciphertext are reported per
  *    signer but do not make the result "signed"; signatures on a part
  *    (inside multipart/mixed) are ignored.
+ *  - A signer whose digest is MD2, MD4 or MD5 is never verified ("weak
+ *    digest algorithm"), whatever the providers could compute.
  *  - SMIME_R_SIGNED_VALID needs at least one SignerInfo in every counted
  *    signature layer, and every signer verified (digest + signature) and
  *    trusted (struct smime_keys validate callback).  Zero SignerInfos is

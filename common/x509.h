@@ -42,12 +42,17 @@
  *    when key usage is present it must have keyEncipherment (or
  *    keyAgreement for an EC key); for signing digitalSignature or
  *    nonRepudiation; when extended key usage is present it must have
- *    emailProtection or anyExtendedKeyUsage.  X509_USE_PATH checks
- *    the path only.
+ *    emailProtection or anyExtendedKeyUsage; a DSA, Ed25519 or Ed448
+ *    key never encrypts, whatever its key usage says.  X509_USE_PATH
+ *    checks the path only.
+ *  - the reason is the first problem OpenSSL reports, except that the
+ *    certificate's own expiry ("expired DATE", "not yet valid") wins
+ *    over a missing path: it stays true whatever root is imported.
  * Every verdict has a short human reason (at most X509_REASON_MAX - 1
  * bytes): "valid", "expired 2024-03-01", "not yet valid", "no path to a
  * trusted root", "revoked by <issuer CN> CRL", "black-listed",
  * "black-listed via <issuer CN>", "key usage does not allow encryption",
+ * "a DSA key cannot encrypt",
  * "extended key usage does not allow email protection".  These are the
  * Signer-Trusted-Info header values.
  *

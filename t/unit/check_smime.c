@@ -984,6 +984,67 @@ START_TEST(content_type_variants)
 }
 END_TEST
 
+/*
+ * multipart/signed under the old x- names (protocol parameter and the
+ * signature part): verified like the standard spelling; and a
+ * multipart/signed of an unknown protocol is never an S/MIME signature.
+ */
+START_TEST(signature_type_variants)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, v;
+	const char *error, *q;
+	int i;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    NULL, &o, &out, &error), 0);
+	keys_for(&k, &sk, &kc, keys, 1);
+	for (i = 0; i < 2; i++) {
+		const char *from = "application/pkcs7-signature";
+		const char *to = i == 0 ? "application/x-pkcs7-signature" :
+		    "application/x-unknown-signature";
+		int n = 0;
+
+		buf_init(&v, 0);
+		for (q = out.data; *q != '\0';) {
+			const char *h = strstr(q, from);
+
+			if (h == NULL) {
+				buf_puts(&v, q);
+				break;
+			}
+			buf_append(&v, q, (size_t)(h - q));
+			buf_puts(&v, to);
+			q = h + strlen(from);
+			n++;
+		}
+		ck_assert_int_eq(n, 2);	/* protocol= and the part */
+		ck_assert_int_eq(smime_inbound(v.data, v.len, &k, &o, NULL, 0,
+		    &r, &error), 0);
+		if (i == 0)
+			ck_assert_msg((r.flags & SMIME_R_SIGNED_VALID) &&
+			    r.levels == 1, "%s: flags %#x", to, r.flags);
+		else
+			ck_assert_msg(!(r.flags & SMIME_R_SIGNED) &&
+			    r.levels == 0, "%s: flags %#x levels %d", to,
+			    r.flags, r.levels);
+		smime_result_release(&r);
+		buf_release(&v);
+	}
+	sk_X509_free(kc);
+	buf_release(&out);
+}
+END_TEST
+
 /* compressed-data (a 179-byte zlib bomb of 100000 'A') is reported and
  * passed on, never inflated. */
 START_TEST(compressed)
@@ -1381,6 +1442,7 @@ smime_suite(void)
 	tcase_add_test(tc, injected_failures);
 	tcase_add_test(tc, inbound_edit);
 	tcase_add_loop_test(tc, content_type_variants, 0, 4);
+	tcase_add_test(tc, signature_type_variants);
 	tcase_add_test(tc, max_size);
 	tcase_add_test(tc, apply_strips_forged);
 	tcase_add_test(tc, keystore);

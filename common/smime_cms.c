@@ -58,7 +58,8 @@ name_text(const X509_NAME *name, char *out, size_t size)
 			n = 0;
 		if ((size_t)n >= size)
 			n = (long)size - 1;
-		memcpy(out, p, (size_t)n);
+		if (n > 0)	/* an empty BIO may give a NULL pointer */
+			memcpy(out, p, (size_t)n);
 		out[n] = '\0';
 	}
 	BIO_free(b);

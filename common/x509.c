@@ -254,8 +254,11 @@ name_line(const X509_NAME *name)
 	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 &
 	    ~ASN1_STRFLGS_ESC_MSB) >= 0) {
 		n = BIO_get_mem_data(b, &p);
+		if (n < 0)
+			n = 0;
 		if ((s = malloc((size_t)n + 1)) != NULL) {
-			memcpy(s, p, (size_t)n);
+			if (n > 0)	/* an empty name: p may be NULL */
+				memcpy(s, p, (size_t)n);
 			s[n] = '\0';
 		}
 	}
@@ -1129,7 +1132,8 @@ bio_take(BIO *b, unsigned char **out_r, size_t *len_r, const char **error_r)
 
 	if (n < 0 || (*out_r = malloc((size_t)n + 1)) == NULL)
 		return err_set(error_r, "out of memory");
-	memcpy(*out_r, p, (size_t)n);
+	if (n > 0)
+		memcpy(*out_r, p, (size_t)n);
 	(*out_r)[n] = 0;
 	*len_r = (size_t)n;
 	return 0;

@@ -119,12 +119,19 @@ for spec in "${specs[@]}"; do
 	msgfile "$2" encrypt >/dev/null
 done
 
-# phase 1: the no-op milter (world-writable socket: it runs as root)
-( umask 0111; exec "$E2E_DIR/noop-milter" "unix:$SOCK" ) 2>"$E2E_DIR/noop.log" &
-noop_pid=$!
-E2E_PIDS="$E2E_PIDS $noop_pid"
-wait_sock || { e2e_fail_log "noop-milter did not start"; exit 1; }
-rate "$E2E_DIR/m.4096.encrypt" 20 >/dev/null
+# start_noop [-r]: the no-op milter on SOCK (world-writable socket: it
+# runs as root), warmed up; its pid in noop_pid
+start_noop() {
+	( umask 0111; exec "$E2E_DIR/noop-milter" "$@" "unix:$SOCK" ) \
+	    2>>"$E2E_DIR/noop.log" &
+	noop_pid=$!
+	E2E_PIDS="$E2E_PIDS $noop_pid"
+	wait_sock || { e2e_fail_log "noop-milter $* did not start"; exit 1; }
+	rate "$E2E_DIR/m.4096.encrypt" 20 >/dev/null
+}
+
+# phase 1: the no-op milter
+start_noop
 for spec in "${specs[@]}"; do
 	# shellcheck disable=SC2086
 	set -- $spec
@@ -134,11 +141,7 @@ done
 stop_milter "$noop_pid"
 
 # phase 1b: the no-op milter that replaces the body
-( umask 0111; exec "$E2E_DIR/noop-milter" -r "unix:$SOCK" ) 2>"$E2E_DIR/noop-r.log" &
-noop_pid=$!
-E2E_PIDS="$E2E_PIDS $noop_pid"
-wait_sock || { e2e_fail_log "noop-milter -r did not start"; exit 1; }
-rate "$E2E_DIR/m.4096.encrypt" 20 >/dev/null
+start_noop -r
 for spec in "${specs[@]}"; do
 	# shellcheck disable=SC2086
 	set -- $spec

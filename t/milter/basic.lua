@@ -109,13 +109,18 @@ local function main()
     { "X-CipherMail-Info-SMIME-Signed", "True" },
   }
   local big = string.rep("0123456789abcdef", 400) .. "\r\n"
+  -- a new milter on conf/sock, one message with forged headers begun
+  local function forged_message(conf, sock)
+    mt.startfilter(MILTER, "-F", "-c", conf, "-p", sock)
+    local c = connect(sock)
+    start_message(c, "<alice@example.com>", { "<bob@example.org>" })
+    headers(c, forged)
+    return c
+  end
 
   -- 6. the same failure with milter_failure_action = accept: the message
   --    passes, but never with a forged info header
-  mt.startfilter(MILTER, "-F", "-c", ACCEPTCONF, "-p", ACCEPTSOCK)
-  conn = connect(ACCEPTSOCK)
-  start_message(conn, "<alice@example.com>", { "<bob@example.org>" })
-  headers(conn, forged)
+  conn = forged_message(ACCEPTCONF, ACCEPTSOCK)
   expect(mt.bodystring(conn, "x\r\n") == nil, "body")
   expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply")
   expect(mt.eom(conn) == nil, "eom")
@@ -129,19 +134,13 @@ local function main()
 
   -- 7. the spool cannot spill to its directory (tempfail): the body
   --    chunk that hit it is answered with tempfail at once
-  mt.startfilter(MILTER, "-F", "-c", SPOOLCONF, "-p", SPOOLSOCK)
-  conn = connect(SPOOLSOCK)
-  start_message(conn, "<alice@example.com>", { "<bob@example.org>" })
-  headers(conn, forged)
+  conn = forged_message(SPOOLCONF, SPOOLSOCK)
   expect(mt.bodystring(conn, big) == nil, "body")
   expect(mt.getreply(conn) == SMFIR_TEMPFAIL, "body reply (7) not tempfail")
   mt.disconnect(conn)
 
   -- 8. the same with accept: collected on, passed with forgeries removed
-  mt.startfilter(MILTER, "-F", "-c", SPOOLACCEPTCONF, "-p", SPOOLACCEPTSOCK)
-  conn = connect(SPOOLACCEPTSOCK)
-  start_message(conn, "<alice@example.com>", { "<bob@example.org>" })
-  headers(conn, forged)
+  conn = forged_message(SPOOLACCEPTCONF, SPOOLACCEPTSOCK)
   expect(mt.bodystring(conn, big) == nil, "body")
   expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply (8)")
   expect(mt.bodystring(conn, "more\r\n") == nil, "body")

@@ -46,6 +46,15 @@ run() {
 }
 
 printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nThe launch code is 1234.\r\n' > "$tmp/inner.eml"
+# signed_mail FROM SUBJECT NAME [openssl cms -sign options...]: inner.eml
+# signed with pki/NAME.crt and .key, CRLF, with From, To and Subject
+signed_mail() {
+	local from=$1 subject=$2 name=$3
+	shift 3
+	printf 'From: %s\r\nTo: dave@example.com\r\nSubject: %s\r\n' "$from" "$subject"
+	openssl cms -sign -signer "$tmp/pki/$name.crt" -inkey "$tmp/pki/$name.key" \
+	    "$@" -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
+}
 {
 	printf 'From: Bob <bob@example.net>\r\nTo: alice@example.com\r\nSubject: secret plan\r\n'
 	printf 'X-Postern-Info-Signer-Verified-0-0: True\r\nX-CipherMail-Info-SMIME-Signed: True\r\n'
@@ -83,11 +92,7 @@ has "$tmp/strict2.out" "The launch code is 1234." strict2 && ok "strict mode all
 c unset --domain example.com smime.strict
 
 # 4. signed by alice, From alice: valid
-{
-	printf 'From: alice@example.com\r\nTo: dave@example.com\r\nSubject: signed note\r\n'
-	openssl cms -sign -signer "$tmp/pki/alice.crt" -inkey "$tmp/pki/alice.key" \
-	    -certfile "$tmp/pki/inter.crt" -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
-} > "$tmp/sig.eml"
+signed_mail alice@example.com "signed note" alice -certfile "$tmp/pki/inter.crt" > "$tmp/sig.eml"
 run sig "$tmp/sig.eml" alice@example.com dave@example.com
 has "$tmp/sig.out" "X-Postern-Info-Signer-Verified-0-0: True" sig
 has "$tmp/sig.out" "X-Postern-Info-Signer-Trusted-0-0: True" sig
@@ -156,11 +161,7 @@ c unset --global smime.remove-signature
 
 # 14. certificates of signed mail: smime.skip-untrusted-import keeps an
 #     untrusted (here expired) signer out of the store, off lets it in
-{
-	printf 'From: old@example.com\r\nTo: dave@example.com\r\nSubject: old key\r\n'
-	openssl cms -sign -signer "$tmp/pki/expired.crt" -inkey "$tmp/pki/expired.key" \
-	    -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
-} > "$tmp/old.eml"
+signed_mail old@example.com "old key" expired > "$tmp/old.eml"
 c set --global smime.skip-untrusted-import true
 run old1 "$tmp/old.eml" old@example.com dave@example.com
 has "$tmp/old1.out" "X-Postern-Info-Signer-Trusted-0-0: False" old1
@@ -172,11 +173,7 @@ run old2 "$tmp/old.eml" old@example.com dave@example.com
 "$ctl" -c "$tmp/p.conf" cert list --email old@example.com > "$tmp/old2.list" 2>&1
 has "$tmp/old2.list" "old@example.com" old2 && ok "without skip-untrusted-import: imported"
 c set --global smime.import-certificates false
-{
-	printf 'From: alice@example.com\r\nTo: dave@example.com\r\nSubject: new key\r\n'
-	openssl cms -sign -signer "$tmp/pki/alice2.crt" -inkey "$tmp/pki/alice2.key" \
-	    -certfile "$tmp/pki/inter.crt" -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
-} > "$tmp/new.eml"
+signed_mail alice@example.com "new key" alice2 -certfile "$tmp/pki/inter.crt" > "$tmp/new.eml"
 run old3 "$tmp/new.eml" alice@example.com dave@example.com
 has "$tmp/old3.out" "X-Postern-Info-Signer-Verified-0-0: True" old3
 a2=$(openssl x509 -in "$tmp/pki/alice2.crt" -noout -fingerprint -sha512 | sed 's/.*=//; s/://g')

@@ -55,15 +55,12 @@ struct hdr {
 	const char *name, *value;
 };
 
-/* Feed a message the way libmilter hands it over; body in chunks of
- * chunk bytes (0: all at once). */
+/* Envelope and header fields the way libmilter hands them over. */
 static struct msgctx *
-feed(const struct hdr *h, const char *body, size_t chunk,
-    const char *const *rcpts)
+feed_head(const struct hdr *h, const char *const *rcpts)
 {
 	struct msgctx *m = msgctx_new(cfg, "alice@example.com");
 	const char *error;
-	size_t off, len = strlen(body);
 
 	ck_assert_ptr_nonnull(m);
 	msgctx_set_qid(m, "4F00AA");
@@ -73,6 +70,18 @@ feed(const struct hdr *h, const char *body, size_t chunk,
 		ck_assert_int_eq(msgctx_header(m, h->name, h->value, &error),
 		    0);
 	ck_assert_int_eq(msgctx_eoh(m, &error), 0);
+	return m;
+}
+
+/* ... and the body in chunks of chunk bytes (0: all at once). */
+static struct msgctx *
+feed(const struct hdr *h, const char *body, size_t chunk,
+    const char *const *rcpts)
+{
+	struct msgctx *m = feed_head(h, rcpts);
+	const char *error;
+	size_t off, len = strlen(body);
+
 	if (chunk == 0)
 		chunk = len ? len : 1;
 	for (off = 0; off < len; off += chunk) {
@@ -351,7 +360,6 @@ START_TEST(spool_failure_remembered)
 	const char *error = NULL;
 	char *file = tu_path(dir, "not-a-dir");
 	char body[6000];
-	const struct hdr *h;
 	struct inbound_env env = { cfg, st, NULL, 0 };
 
 	ck_assert_int_eq(tu_write_file(file, "x"), 0);
@@ -359,12 +367,7 @@ START_TEST(spool_failure_remembered)
 	ck_assert_int_eq(config_set(cfg, "spool_memory_max", "4k", &error), 0);
 	memset(body, 'b', sizeof(body) - 3);
 	memcpy(body + sizeof(body) - 3, "\r\n", 3);
-	m = msgctx_new(cfg, "alice@example.com");
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(msgctx_rcpt(m, "<bob@example.org>", &error), 0);
-	for (h = accept_hdrs; h->name != NULL; h++)
-		ck_assert_int_eq(msgctx_header(m, h->name, h->value, &error), 0);
-	ck_assert_int_eq(msgctx_eoh(m, &error), 0);
+	m = feed_head(accept_hdrs, rcpt_internal);
 	ck_assert_int_eq(msgctx_body(m, body, sizeof(body) - 1, &error), -1);
 	ck_assert_msg(strstr(error, "not-a-dir") != NULL, "got %s", error);
 	/* once: later chunks are not spooled any more */

@@ -391,6 +391,51 @@ START_TEST(sign_gpgsm)
 }
 END_TEST
 
+/*
+ * "chain included": the chain handed to smime_sign() travels in the
+ * signature (openssl cms finds both certificates in it), next to the
+ * signer's, and the verifier gets them all (r.certs).
+ */
+START_TEST(sign_with_chain)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *kc, *chain;
+	EVP_PKEY *keys[2];
+	struct buf out;
+	const char *error;
+	char *dir;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, p->ca);
+	buf_init(&out, 0);
+	ck_assert_msg(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    chain, &o, &out, &error) == 0, "%s", error);
+	dir = tu_tmpdir();
+	free(tu_put(dir, "m.eml", out.data, out.len));
+	ck_assert_int_eq(tu_sh("cd %s && openssl cms -verify -in m.eml "
+	    "-CAfile %s/ca.crt -purpose smimesign -certsout certs.pem "
+	    "-out /dev/null 2>err && "
+	    "[ \"$(grep -c 'BEGIN CERTIFICATE' certs.pem)\" = 2 ]", dir,
+	    p->dir), 0);
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(out.data, out.len, &k, &o, NULL, 0,
+	    &r, &error), 0);
+	ck_assert(r.flags & SMIME_R_SIGNED_VALID);
+	ck_assert_int_eq(sk_X509_num(r.certs), 2);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	sk_X509_free(chain);
+	buf_release(&out);
+	tu_tmpdir_free(&dir);
+}
+END_TEST
+
 /* Sign, then encrypt, in one pass: two layers, both reported. */
 START_TEST(sign_encrypt)
 {
@@ -1428,6 +1473,7 @@ smime_suite(void)
 	tcase_add_loop_test(tc, sign_roundtrip, 0, 16);
 	tcase_add_loop_test(tc, sign_gpgsm, 0, 8);
 	tcase_add_test(tc, sign_encrypt);
+	tcase_add_test(tc, sign_with_chain);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("negative");

@@ -200,6 +200,19 @@ hasnt "$tmp/mix.out" "launch code" mix
 has "$tmp/mix.out" "X-Postern-Info-SMIME-Mixed-Content: True" mix
 has "$tmp/mix.out" "Subject: look [mixed content]" mix && ok "mixed content: not decrypted, tagged"
 
+# 16. recipients named by subject key identifier (-keyid), OAEP
+#     (SHA-256) and AES-256-GCM (AuthEnvelopedData): found and decrypted
+{
+	printf 'From: Bob <bob@example.net>\r\nTo: alice@example.com\r\nSubject: by keyid\r\n'
+	openssl cms -encrypt -aes-256-gcm -keyid -recip "$tmp/pki/alice.crt" \
+	    -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 \
+	    -in "$tmp/inner.eml" | tr -d '\r' | sed 's/$/\r/'
+} > "$tmp/kid.eml"
+run kid "$tmp/kid.eml" bob@example.net alice@example.com
+has "$tmp/kid.out" "The launch code is 1234." kid
+has "$tmp/kid.out" "X-Postern-Info-Encryption-Algorithm-0: AES256-GCM, Key size: 256" kid
+has "$tmp/kid.out" "/1.2.840.113549.1.1.7" kid && ok "SKI recipient, OAEP, AES-256-GCM: decrypted"
+
 # 12. drop-in for CipherMail users: info_header_prefix = X-CipherMail-Info
 #     (and ours among the legacy prefixes): the same headers under that
 #     name, every forgery under either name removed

@@ -200,6 +200,16 @@ hasnt "$tmp/mix.out" "launch code" mix
 has "$tmp/mix.out" "X-Postern-Info-SMIME-Mixed-Content: True" mix
 has "$tmp/mix.out" "Subject: look [mixed content]" mix && ok "mixed content: not decrypted, tagged"
 
+# 17. no From and no Sender: the envelope sender is the originator the
+#     signer is compared with (seed 003 section 4.1)
+sed '/^From: /d' "$tmp/sig.eml" > "$tmp/nofrom.eml"
+run nofrom "$tmp/nofrom.eml" alice@example.com dave@example.com
+has "$tmp/nofrom.out" "X-Postern-Info-Signer-Verified-0-0: True" nofrom
+hasnt "$tmp/nofrom.out" "Signer-Mismatch" nofrom && ok "no From: MAIL FROM matches the signer"
+run nofrom2 "$tmp/nofrom.eml" mallory@example.org dave@example.com
+has "$tmp/nofrom2.out" "X-Postern-Info-Signer-Mismatch: True" nofrom2 &&
+    ok "no From: another MAIL FROM is a mismatch"
+
 # 16. recipients named by subject key identifier (-keyid), OAEP
 #     (SHA-256) and AES-256-GCM (AuthEnvelopedData): found and decrypted
 {

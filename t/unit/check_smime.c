@@ -436,6 +436,67 @@ START_TEST(sign_with_chain)
 }
 END_TEST
 
+/*
+ * The originator the signer is checked against (seed 003 section 4.1):
+ * From; with no From field at all, Sender; with neither, the address
+ * the caller passes (the milter: MAIL FROM); several or none: mismatch.
+ */
+static const struct {
+	const char *hdrs;	/* replaces "From: ...\r\n" */
+	const char *from;	/* smime_inbound's from argument */
+	int mismatch;
+} originator_cases[] = {
+	{ "From: Alice <alice@example.org>\r\n", NULL, 0 },
+	{ "Sender: alice@example.org\r\n", NULL, 0 },
+	{ "Sender: mallory@example.org\r\n", NULL, 1 },
+	{ "From: mallory@example.org\r\nSender: alice@example.org\r\n", NULL, 1 },
+	{ "From: \r\nSender: alice@example.org\r\n", NULL, 1 },
+	{ "Sender: a@example.org\r\nSender: alice@example.org\r\n", NULL, 1 },
+	{ "", NULL, 1 },
+	{ "", "alice@example.org", 0 },
+	{ "", "mallory@example.org", 1 },
+};
+
+START_TEST(signer_originator)
+{
+	struct tu_pki *p = tu_pki();
+	struct smime_opts o;
+	struct smime_keys k;
+	struct smime_simple_keys sk;
+	struct smime_result r;
+	STACK_OF(X509) *kc;
+	EVP_PKEY *keys[2];
+	struct buf out, v;
+	const char *error, *from_line = "From: Alice <alice@example.org>\r\n";
+	char *at;
+
+	ck_assert_ptr_nonnull(p);
+	smime_opts_init(&o);
+	buf_init(&out, 0);
+	ck_assert_int_eq(smime_sign(MSG, strlen(MSG), p->alice, p->alice_key,
+	    NULL, &o, &out, &error), 0);
+	at = strstr(out.data, from_line);
+	ck_assert_ptr_nonnull(at);
+	buf_init(&v, 0);
+	buf_append(&v, out.data, (size_t)(at - out.data));
+	buf_puts(&v, originator_cases[_i].hdrs);
+	buf_puts(&v, at + strlen(from_line));
+	keys_for(&k, &sk, &kc, keys, 1);
+	ck_assert_int_eq(smime_inbound(v.data, v.len, &k, &o,
+	    originator_cases[_i].from, 0, &r, &error), 0);
+	ck_assert(r.flags & SMIME_R_SIGNED_VALID);
+	ck_assert_msg(!!(r.flags & SMIME_R_SIGNER_MISMATCH) ==
+	    originator_cases[_i].mismatch, "'%s' from %s: mismatch got %d, "
+	    "want %d", originator_cases[_i].hdrs, originator_cases[_i].from,
+	    !!(r.flags & SMIME_R_SIGNER_MISMATCH),
+	    originator_cases[_i].mismatch);
+	smime_result_release(&r);
+	sk_X509_free(kc);
+	buf_release(&v);
+	buf_release(&out);
+}
+END_TEST
+
 /* Sign, then encrypt, in one pass: two layers, both reported. */
 START_TEST(sign_encrypt)
 {
@@ -1480,6 +1541,8 @@ smime_suite(void)
 	tcase_add_unchecked_fixture(tc, tu_pki_setup, tu_pki_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, sign_negative);
+	tcase_add_loop_test(tc, signer_originator, 0,
+	    sizeof(originator_cases) / sizeof(originator_cases[0]));
 	tcase_add_test(tc, decrypt_negative);
 	tcase_add_test(tc, zero_signers);
 	tcase_add_test(tc, compressed);

@@ -217,8 +217,15 @@ START_TEST(encrypt_gpgsm)
 	    "-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 && "
 	    "sed '1,/^\\r*$/d' m.eml | tr -d '\\r' | openssl base64 -d "
 	    "> body.der && export GNUPGHOME=%s/g && "
+	    /* the import goes through a freshly started gpg-agent, which
+	     * under load (valgrind next door) may not answer in time: try
+	     * again until the secret key is listed */
+	    "for i in 1 2 3; do "
 	    "echo test | gpgsm --batch --pinentry-mode loopback "
 	    "--passphrase-fd 0 --import bob.p12 >/dev/null 2>&1; "
+	    "gpgsm --batch --with-colons --list-secret-keys 2>/dev/null | "
+	    "grep -q '^crs' && break; gpgconf --kill gpg-agent; sleep 1; "
+	    "done; "
 	    "echo test | gpgsm --batch --pinentry-mode loopback "
 	    "--passphrase-fd 0 --disable-crl-checks --decrypt "
 	    "body.der > plain 2>err; r=$?; gpgconf --kill gpg-agent; exit $r",

@@ -488,10 +488,36 @@ remove_root_signature(struct mime_message *m, const char **error_r)
  * the first recipient (a milter cannot treat recipients differently),
  * except smime.strict, which every recipient can demand.
  */
+/*
+ * The originator the signers are compared with (seed 003 section 4.1):
+ * From, then Sender (smime decides both from the message: NULL), then
+ * the envelope sender when the message has neither field.
+ */
+static const char *
+smime_originator(const struct inbound_msg *im, struct mime_message *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->root->nfields; i++) {
+		const struct mime_field *f = &m->root->fields[i];
+		size_t nl = f->name_len;
+
+		while (nl > 0 && (f->raw[nl - 1] == ' ' ||
+		    f->raw[nl - 1] == '\t'))
+			nl--;
+		if ((nl == 4 && strncasecmp(f->raw, "From", 4) == 0) ||
+		    (nl == 6 && strncasecmp(f->raw, "Sender", 6) == 0))
+			return NULL;	/* present, even if empty or odd */
+	}
+	if (im->env_from == NULL || im->env_from[0] == '\0')
+		return NULL;
+	return im->env_from;
+}
+
 static int
-do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
-    struct settings_view *v, struct mime_message *m,
-    struct inbound_result *res, const char **error_r)
+do_smime(const struct inbound_env *env, const struct inbound_msg *im,
+    const struct rcpt_views *rv, struct settings_view *v,
+    struct mime_message *m, struct inbound_result *res, const char **error_r)
 {
 	struct x509_ks *ks = NULL;
 	struct smime_opts opts;
@@ -531,7 +557,8 @@ do_smime(const struct inbound_env *env, const struct rcpt_views *rv,
 		keys.find_kek = NULL;
 		keys.arg = &sk;
 	}
-	if (smime_inbound_edit(m, &keys, &opts, NULL, 0, &sres, error_r) < 0)
+	if (smime_inbound_edit(m, &keys, &opts, smime_originator(im, m), 0,
+	    &sres, error_r) < 0)
 		goto out;
 	res->smime_flags = sres.flags;
 	if (sres.flags == 0 && (sres.info == NULL ||
@@ -928,7 +955,7 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 			if (info_add(env->cfg, m, "Decryption-Skipped",
 			    "S/MIME is disabled (smime.enabled)", error_r) < 0)
 				goto out;
-		} else if (do_smime(env, &rv, v, m, res, error_r) < 0) {
+		} else if (do_smime(env, im, &rv, v, m, res, error_r) < 0) {
 			goto out;
 		}
 	}

@@ -536,32 +536,49 @@ smime_result_release(struct smime_result *r)
 }
 
 /*
- * The addr-spec of the single From mailbox, for the signer check.  No
- * From, several From fields, several mailboxes or no '@': out gets
+ * The originator for the signer check (seed 003 section 4.1): the
+ * addr-spec of the single From mailbox; only when there is no From
+ * field at all, that of the single Sender mailbox.  Several fields,
+ * several mailboxes, an empty one or no '@': out gets
  * SMIME_FROM_INVALID, which matches no certificate (reported as a
  * mismatch, never as "signed by the sender").
  */
 #define SMIME_FROM_INVALID "<no single valid From address>"
+
+/* How many fields named name ("From:") the header block has. */
+static int
+count_fields(const struct ment *m, const char *name)
+{
+	size_t pos = 0, nl = strlen(name);
+	int n = 0;
+
+	while (pos < m->hdr_len) {
+		size_t l = line_len(m->hdr + pos, m->hdr_len - pos);
+
+		if (l > nl && strncasecmp(m->hdr + pos, name, nl) == 0)
+			n++;
+		pos += l;
+	}
+	return n;
+}
 
 static void
 from_address(const char *msg, size_t len, char *out, size_t size)
 {
 	struct ment m;
 	char v[FIELD_MAX], *lt, *gt, *p;
-	size_t pos = 0;
-	int nfrom = 0, quote = 0, angle = 0, comma = 0;
+	const char *field = "From";
+	int nfrom, quote = 0, angle = 0, comma = 0;
 
 	smime_strlcpy(out, SMIME_FROM_INVALID, size);
 	split_header(msg, len, &m);
-	while (pos < m.hdr_len) {
-		size_t n = line_len(m.hdr + pos, m.hdr_len - pos);
-
-		if (n > 5 && strncasecmp(m.hdr + pos, "From:", 5) == 0)
-			nfrom++;
-		pos += n;
+	nfrom = count_fields(&m, "From:");
+	if (nfrom == 0) {
+		field = "Sender";
+		nfrom = count_fields(&m, "Sender:");
 	}
 	if (nfrom != 1 ||
-	    header_get(m.hdr, m.hdr_len, "From", v, sizeof(v)) < 0)
+	    header_get(m.hdr, m.hdr_len, field, v, sizeof(v)) < 0)
 		return;
 	for (p = v; *p != '\0'; p++) {
 		if (*p == '\\' && p[1] != '\0')

@@ -33,6 +33,8 @@
  *    last decrypted layer).  Signatures over ciphertext are reported per
  *    signer but do not make the result "signed"; signatures on a part
  *    (inside multipart/mixed) are ignored.
+ *  - A signer whose digest is MD2, MD4 or MD5 is never verified ("weak
+ *    digest algorithm"), whatever the providers could compute.
  *  - SMIME_R_SIGNED_VALID needs at least one SignerInfo in every counted
  *    signature layer, and every signer verified (digest + signature) and
  *    trusted (struct smime_keys validate callback).  Zero SignerInfos is
@@ -394,8 +396,9 @@ void smime_result_release(struct smime_result *r);
 /*
  * Inbound: decrypt and verify msg[0..len).  from: the address signers
  * are compared with (NULL: the addr-spec of the message's single From
- * mailbox; no From, several From fields or mailboxes count as a
- * mismatch).  at:
+ * mailbox, or with no From field at all of its single Sender mailbox;
+ * several fields or mailboxes, or neither field, count as a mismatch;
+ * the caller passes the envelope sender when there is neither).  at:
  * validation time (0: now).  The info headers in result->info are not
  * yet in the message: the caller strips incoming ones (infohdr_strip) and
  * adds these; smime_inbound_apply() does both on the result message.

@@ -58,7 +58,8 @@ name_text(const X509_NAME *name, char *out, size_t size)
 			n = 0;
 		if ((size_t)n >= size)
 			n = (long)size - 1;
-		memcpy(out, p, (size_t)n);
+		if (n > 0)	/* an empty BIO may give a NULL pointer */
+			memcpy(out, p, (size_t)n);
 		out[n] = '\0';
 	}
 	BIO_free(b);
@@ -614,6 +615,18 @@ digest_text(const X509_ALGOR *alg, char *out, size_t size)
 		oid_text(alg, out, size);
 }
 
+/* MD2, MD4, MD5: never good enough for a signature. */
+static int
+weak_digest(const X509_ALGOR *alg)
+{
+	const ASN1_OBJECT *obj = NULL;
+	int nid;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
+	return nid == NID_md2 || nid == NID_md4 || nid == NID_md5;
+}
+
 int
 smime_cms_verify(const unsigned char *der, size_t len,
     const unsigned char *content, size_t content_len,
@@ -681,6 +694,13 @@ smime_cms_verify(const unsigned char *der, size_t len,
 		CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
 		digest_text(dig, s->digest, sizeof(s->digest));
 		s->verified = 1;	/* cleared below on any failure */
+		if (weak_digest(dig)) {
+			/* collisions are cheap: whatever the legacy provider
+			 * could compute, it proves nothing */
+			s->verified = 0;
+			snprintf(s->verify_info, sizeof(s->verify_info),
+			    "weak digest algorithm %s", s->digest);
+		}
 		if (signer == NULL) {
 			s->verified = 0;
 			snprintf(s->verify_info, sizeof(s->verify_info),

@@ -254,8 +254,11 @@ name_line(const X509_NAME *name)
 	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 &
 	    ~ASN1_STRFLGS_ESC_MSB) >= 0) {
 		n = BIO_get_mem_data(b, &p);
+		if (n < 0)
+			n = 0;
 		if ((s = malloc((size_t)n + 1)) != NULL) {
-			memcpy(s, p, (size_t)n);
+			if (n > 0)	/* an empty name: p may be NULL */
+				memcpy(s, p, (size_t)n);
 			s[n] = '\0';
 		}
 	}
@@ -1068,11 +1071,18 @@ count_cb(const char *level, const char *owner, const char *thumb,
 	return 0;
 }
 
+static int
+has_key_cb(const struct store_x509_cert *row, void *arg)
+{
+	*(int *)arg = row->has_key;
+	return 0;
+}
+
 int
 x509_delete(struct x509_ks *ks, enum x509_where where, const char *thumb,
     int force, const char **error_r)
 {
-	int nsel = 0, r;
+	int nsel = 0, has_key = 0, r;
 
 	if (store_begin(ks->st, error_r) < 0)
 		return -1;
@@ -1084,6 +1094,15 @@ x509_delete(struct x509_ks *ks, enum x509_where where, const char *thumb,
 			err_set(error_r, "certificate is selected %d time%s: "
 			    "deselect it first or force", nsel,
 			    nsel == 1 ? "" : "s");
+			goto fail;
+		}
+		if (store_x509_by_thumb(ks->st, X509KS_CERTS, thumb,
+		    has_key_cb, &has_key, error_r) < 0)
+			goto fail;
+		if (has_key && !force) {
+			err_set(error_r, "certificate has a private key (mail "
+			    "encrypted to it could no longer be decrypted): "
+			    "force to delete both");
 			goto fail;
 		}
 	}
@@ -1113,7 +1132,8 @@ bio_take(BIO *b, unsigned char **out_r, size_t *len_r, const char **error_r)
 
 	if (n < 0 || (*out_r = malloc((size_t)n + 1)) == NULL)
 		return err_set(error_r, "out of memory");
-	memcpy(*out_r, p, (size_t)n);
+	if (n > 0)
+		memcpy(*out_r, p, (size_t)n);
 	(*out_r)[n] = 0;
 	*len_r = (size_t)n;
 	return 0;

@@ -42,12 +42,17 @@
  *    when key usage is present it must have keyEncipherment (or
  *    keyAgreement for an EC key); for signing digitalSignature or
  *    nonRepudiation; when extended key usage is present it must have
- *    emailProtection or anyExtendedKeyUsage.  X509_USE_PATH checks
- *    the path only.
+ *    emailProtection or anyExtendedKeyUsage; a DSA, Ed25519 or Ed448
+ *    key never encrypts, whatever its key usage says.  X509_USE_PATH
+ *    checks the path only.
+ *  - the reason is the first problem OpenSSL reports, except that the
+ *    certificate's own expiry ("expired DATE", "not yet valid") wins
+ *    over a missing path: it stays true whatever root is imported.
  * Every verdict has a short human reason (at most X509_REASON_MAX - 1
  * bytes): "valid", "expired 2024-03-01", "not yet valid", "no path to a
  * trusted root", "revoked by <issuer CN> CRL", "black-listed",
  * "black-listed via <issuer CN>", "key usage does not allow encryption",
+ * "a DSA key cannot encrypt",
  * "extended key usage does not allow email protection".  These are the
  * Signer-Trusted-Info header values.
  *
@@ -241,9 +246,10 @@ int x509_thumb_resolve(struct x509_ks *ks, int where, const char *in,
 int x509_list(struct x509_ks *ks, enum x509_where where, const char *email,
     int (*cb)(const struct x509_info *info, X509 *cert, void *arg),
     void *arg, const char **error_r);
-/* Refused while selected anywhere unless force (then the selections go
- * too).  Deleting from the certificates store deletes the key.  Returns
- * 0 deleted, 1 not found, -1 refused/error. */
+/* Refused while selected anywhere, or while it has a private key, unless
+ * force (then the selections go too).  Deleting from the certificates
+ * store deletes the key.  Returns 0 deleted, 1 not found, -1
+ * refused/error. */
 int x509_delete(struct x509_ks *ks, enum x509_where where,
     const char *thumb, int force, const char **error_r);
 /* Private key of a certificate: 0 found, 1 none, -1 error. */

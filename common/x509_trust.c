@@ -36,6 +36,21 @@ x509_usage_allows(X509 *cert, enum x509_use use, char *reason,
 
 	if (use == X509_USE_PATH)
 		return 1;
+	if (use == X509_USE_ENCRYPT) {
+		/* whatever the key usage claims, these keys only sign */
+		static const char *const sign_only[] = { "DSA", "ED25519",
+			"ED448" };
+		EVP_PKEY *pk = X509_get0_pubkey(cert);
+		size_t i;
+
+		for (i = 0; pk != NULL && i < sizeof(sign_only) /
+		    sizeof(sign_only[0]); i++)
+			if (EVP_PKEY_is_a(pk, sign_only[i])) {
+				snprintf(reason, reasonsz, "a %s key cannot "
+				    "encrypt", sign_only[i]);
+				return 0;
+			}
+	}
 	if (f & EXFLAG_KUSAGE) {
 		if (use == X509_USE_ENCRYPT) {
 			EVP_PKEY *pk = X509_get0_pubkey(cert);
@@ -85,6 +100,8 @@ ignorable(int err)
 	return 0;
 }
 
+static int is_path_error(int err);
+
 static int
 verify_cb(int ok, X509_STORE_CTX *ctx)
 {
@@ -99,7 +116,12 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 	if (depth == 0 && err == X509_V_ERR_CERT_HAS_EXPIRED &&
 	    v->leaf_white && v->leaf_allow_expired)
 		return 1;
-	if (v->err == 0) {
+	/* The first error is the reason, except that the certificate's
+	 * own dates beat a missing path: "expired 2018-01-28" stays true
+	 * whatever root is imported, "no path" does not. */
+	if (v->err == 0 || (is_path_error(v->err) && depth == 0 &&
+	    (err == X509_V_ERR_CERT_HAS_EXPIRED ||
+	    err == X509_V_ERR_CERT_NOT_YET_VALID))) {
 		v->err = err;
 		v->depth = depth;
 		v->err_cert = X509_STORE_CTX_get_current_cert(ctx);

@@ -330,16 +330,17 @@ main(int argc, char **argv)
 		log_fatal(NULL, "smfi_register failed");
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		log_fatal(NULL, "cannot open milter socket '%s'", sock);
+	if (!foreground)
+		daemonize();
+	/* as root, so it may go where only root writes (/run) */
+	if (pidfile != NULL)
+		write_pidfile(pidfile);
 	if (user != NULL) {
 		if (strncmp(sock, "unix:", 5) == 0 ||
 		    strncmp(sock, "local:", 6) == 0)
 			chown_socket(strchr(sock, ':') + 1, user);
 		drop_privileges(user);
 	}
-	if (!foreground)
-		daemonize();
-	if (pidfile != NULL)
-		write_pidfile(pidfile);
 	if (mlfi_keyring_start(&error) < 0)
 		log_warn(NULL, "OpenPGP keyring '%s': %s (OpenPGP mail will "
 		    "be temporarily refused)", config_str(cfg, "gnupg_home"),
@@ -350,8 +351,9 @@ main(int argc, char **argv)
 	mlfi_pool_shutdown();
 	mlfi_keyring_shutdown();
 	inbound_key_cache_flush();
+	/* best effort: after -u the directory may not be ours */
 	if (pidfile != NULL)
-		unlink(pidfile);
+		(void)unlink(pidfile);
 	secret_key_free(&mlfi_g.mkey);
 	config_free(&cfg);
 	free(rcpts);

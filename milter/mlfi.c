@@ -157,6 +157,24 @@ update_qid(SMFICTX *ctx, struct msgctx *m)
 	msgctx_set_qid(m, smfi_getsymval(ctx, "{i}"));
 }
 
+/*
+ * A failure while collecting the message (spool, memory).  tempfail:
+ * answer now.  accept: go on collecting the header block, so that the
+ * end of the message can still remove forged info headers
+ * (internal_failure()); msgctx_eom() reports the failure then.
+ */
+static sfsistat
+collect_failed(struct msgctx *m, const char *stage, const char *error)
+{
+	if (mlfi_g.fail_action != SMFIS_ACCEPT) {
+		log_err(m->qid, "milter: %s: status=tempfail reason=\"%s\"",
+		    stage, error);
+		return SMFIS_TEMPFAIL;
+	}
+	log_warn(m->qid, "milter: %s: %s", stage, error);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
@@ -166,7 +184,7 @@ mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	(void)sa;
 	if (c == NULL) {
 		log_err("NOQUEUE", "connect: out of memory");
-		return mlfi_g.fail_action;
+		return SMFIS_TEMPFAIL;
 	}
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
@@ -181,7 +199,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	size_t l;
 
 	if (c == NULL)
-		return mlfi_g.fail_action;
+		return SMFIS_TEMPFAIL;
 	msgctx_free(&c->msg);
 	if (*from == '<')
 		from++;
@@ -193,7 +211,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->msg = msgctx_new(mlfi_g.cfg, addr);
 	if (c->msg == NULL) {
 		log_err("NOQUEUE", "envfrom: out of memory");
-		return mlfi_g.fail_action;
+		return SMFIS_TEMPFAIL;
 	}
 	update_qid(ctx, c->msg);
 	return SMFIS_CONTINUE;
@@ -206,11 +224,9 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	const char *error;
 
 	if (c == NULL || c->msg == NULL)
-		return mlfi_g.fail_action;
-	if (msgctx_rcpt(c->msg, argv[0], &error) < 0) {
-		log_err(c->msg->qid, "rcpt: %s", error);
-		return mlfi_g.fail_action;
-	}
+		return SMFIS_TEMPFAIL;
+	if (msgctx_rcpt(c->msg, argv[0], &error) < 0)
+		return collect_failed(c->msg, "rcpt", error);
 	return SMFIS_CONTINUE;
 }
 
@@ -221,11 +237,9 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	const char *error;
 
 	if (c == NULL || c->msg == NULL)
-		return mlfi_g.fail_action;
-	if (msgctx_header(c->msg, name, value, &error) < 0) {
-		log_err(c->msg->qid, "header: %s", error);
-		return mlfi_g.fail_action;
-	}
+		return SMFIS_TEMPFAIL;
+	if (msgctx_header(c->msg, name, value, &error) < 0)
+		return collect_failed(c->msg, "header", error);
 	return SMFIS_CONTINUE;
 }
 
@@ -236,12 +250,10 @@ mlfi_eoh(SMFICTX *ctx)
 	const char *error;
 
 	if (c == NULL || c->msg == NULL)
-		return mlfi_g.fail_action;
+		return SMFIS_TEMPFAIL;
 	update_qid(ctx, c->msg);
-	if (msgctx_eoh(c->msg, &error) < 0) {
-		log_err(c->msg->qid, "eoh: %s", error);
-		return mlfi_g.fail_action;
-	}
+	if (msgctx_eoh(c->msg, &error) < 0)
+		return collect_failed(c->msg, "eoh", error);
 	return SMFIS_CONTINUE;
 }
 
@@ -252,11 +264,9 @@ mlfi_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	const char *error;
 
 	if (c == NULL || c->msg == NULL)
-		return mlfi_g.fail_action;
-	if (msgctx_body(c->msg, data, len, &error) < 0) {
-		log_err(c->msg->qid, "body: %s", error);
-		return mlfi_g.fail_action;
-	}
+		return SMFIS_TEMPFAIL;
+	if (msgctx_body(c->msg, data, len, &error) < 0)
+		return collect_failed(c->msg, "body", error);
 	return SMFIS_CONTINUE;
 }
 
@@ -304,6 +314,35 @@ apply(SMFICTX *ctx, struct msgctx *m, const char **what_r)
 	return 0;
 }
 
+/*
+ * An internal failure at the end of the message.  tempfail: the client
+ * retries later.  accept: the message goes on unprocessed, but never
+ * with a forged info header; when those cannot be removed, tempfail.
+ */
+static sfsistat
+internal_failure(SMFICTX *ctx, struct msgctx *m, const char *error)
+{
+	const char *why, *what;
+
+	if (mlfi_g.fail_action != SMFIS_ACCEPT) {
+		log_err(m->qid, "milter: status=tempfail reason=\"%s\"", error);
+		return SMFIS_TEMPFAIL;
+	}
+	if (msgctx_strip_only(m, mlfi_g.cfg, &why) < 0) {
+		log_err(m->qid, "milter: status=tempfail reason=\"%s\" "
+		    "accept=\"impossible: %s\"", error, why);
+		return SMFIS_TEMPFAIL;
+	}
+	if (apply(ctx, m, &what) < 0) {
+		log_err(m->qid, "milter: status=tempfail reason=\"%s\" "
+		    "accept=\"impossible: %s failed\"", error, what);
+		return SMFIS_TEMPFAIL;
+	}
+	log_err(m->qid, "milter: status=accepted reason=\"%s\" stripped=%d",
+	    error, m->result.stripped);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -313,9 +352,10 @@ mlfi_eom(SMFICTX *ctx)
 	const char *error = NULL, *what;
 	char kr_error[512];
 	sfsistat rc = SMFIS_CONTINUE;
+	int st;
 
 	if (c == NULL || c->msg == NULL)
-		return mlfi_g.fail_action;
+		return SMFIS_TEMPFAIL;
 	m = c->msg;
 	update_qid(ctx, m);
 	env.cfg = mlfi_g.cfg;
@@ -323,8 +363,7 @@ mlfi_eom(SMFICTX *ctx)
 	env.key_cache_ttl = config_int(mlfi_g.cfg, "milter_key_cache_ttl") / 1000;
 	env.st = pool_get(&error);
 	if (env.st == NULL) {
-		log_err(m->qid, "milter: status=tempfail reason=\"%s\"", error);
-		rc = mlfi_g.fail_action;
+		rc = internal_failure(ctx, m, error);
 		goto out;
 	}
 	/* a keyring that does not open only matters for OpenPGP mail */
@@ -334,17 +373,13 @@ mlfi_eom(SMFICTX *ctx)
 		snprintf(kr_error, sizeof(kr_error), "%s", error);
 		env.kr_error = kr_error;
 	}
-	if (msgctx_eom(m, &env, NULL, &error) != INBOUND_OK) {
-		log_err(m->qid, "milter: status=%s reason=\"%s\"",
-		    mlfi_g.fail_action == SMFIS_ACCEPT ? "accepted" :
-		    "tempfail", error);
-		rc = mlfi_g.fail_action;
-		pool_put(env.st);
-		kr_put(env.kr);
-		goto out;
-	}
+	st = msgctx_eom(m, &env, NULL, &error);
 	pool_put(env.st);
 	kr_put(env.kr);
+	if (st != INBOUND_OK) {
+		rc = internal_failure(ctx, m, error);
+		goto out;
+	}
 	if (apply(ctx, m, &what) < 0) {
 		log_err(m->qid, "milter: status=tempfail reason=\"%s failed\"",
 		    what);

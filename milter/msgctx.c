@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,14 @@ msgctx_set_qid(struct msgctx *m, const char *qid)
 	m->qid[sizeof(m->qid) - 1] = '\0';
 }
 
+/* Remember the first internal failure (error strings are short-lived). */
+static void
+set_error(struct msgctx *m, const char *error)
+{
+	if (m->error[0] == '\0')
+		snprintf(m->error, sizeof(m->error), "%s", error);
+}
+
 int
 msgctx_rcpt(struct msgctx *m, const char *rcpt, const char **error_r)
 {
@@ -62,16 +71,19 @@ msgctx_rcpt(struct msgctx *m, const char *rcpt, const char **error_r)
 	size_t l;
 
 	if (v == NULL)
-		return err_set(error_r, "out of memory");
+		goto oom;
 	m->rcpts = v;
 	/* strip the angle brackets libmilter passes */
 	if (*rcpt == '<')
 		rcpt++;
 	l = strcspn(rcpt, ">");
 	if ((v[m->nrcpts] = strndup(rcpt, l)) == NULL)
-		return err_set(error_r, "out of memory");
+		goto oom;
 	m->nrcpts++;
 	return 0;
+oom:
+	set_error(m, "out of memory");
+	return err_set(error_r, "out of memory");
 }
 
 static int
@@ -81,17 +93,22 @@ add(struct msgctx *m, const void *data, size_t len, const char **error_r)
 
 	/* Keep the header block apart too (bounded), so a message too
 	 * large to process still gets its forged info headers removed. */
-	if (!m->eoh_seen)
-		(void)buf_append(&m->hdrs, data, len);
+	if (!m->eoh_seen && !m->hdrs_truncated &&
+	    buf_append(&m->hdrs, data, len) < 0)
+		m->hdrs_truncated = 1;
 
-	if (m->too_big)
+	if (m->too_big || m->error[0] != '\0')
 		return 0;
 	rc = spool_append(m->sp, data, len, error_r);
 	if (rc == SPOOL_TOO_BIG) {
 		m->too_big = 1;
 		return 0;
 	}
-	return rc == SPOOL_OK ? 0 : -1;
+	if (rc != SPOOL_OK) {
+		set_error(m, *error_r);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -99,38 +116,44 @@ msgctx_header(struct msgctx *m, const char *name, const char *value,
     const char **error_r)
 {
 	const char *p;
+	int rc = 0;
 
-	if (add(m, name, strlen(name), error_r) < 0 ||
-	    add(m, ":", 1, error_r) < 0)
-		return -1;
+	/* every piece is added even after a failure: the header block
+	 * must stay whole for msgctx_strip_only() */
+	if (add(m, name, strlen(name), error_r) < 0)
+		rc = -1;
+	if (add(m, ":", 1, error_r) < 0)
+		rc = -1;
 	if (*value != ' ' && *value != '\t' && add(m, " ", 1, error_r) < 0)
-		return -1;
+		rc = -1;
 	/* folded values come with bare LF; the wire form is CRLF */
 	for (p = value; *p != '\0';) {
 		size_t l = strcspn(p, "\r\n");
 
 		if (add(m, p, l, error_r) < 0)
-			return -1;
+			rc = -1;
 		p += l;
 		if (*p == '\r')
 			p++;
 		if (*p == '\n') {
 			p++;
 			if (add(m, "\r\n", 2, error_r) < 0)
-				return -1;
+				rc = -1;
 		}
 	}
-	return add(m, "\r\n", 2, error_r);
+	if (add(m, "\r\n", 2, error_r) < 0)
+		rc = -1;
+	return rc;
 }
 
 int
 msgctx_eoh(struct msgctx *m, const char **error_r)
 {
-	if (add(m, "\r\n", 2, error_r) < 0)
-		return -1;
+	int rc = add(m, "\r\n", 2, error_r);
+
 	m->body_off = spool_size(m->sp);
 	m->eoh_seen = 1;
-	return 0;
+	return rc;
 }
 
 int
@@ -165,12 +188,19 @@ msgctx_eom(struct msgctx *m, const struct inbound_env *env, struct buf *out,
 	size_t len, body_off;
 	int rc = INBOUND_TEMPFAIL, vs;
 
+	if (m->error[0] != '\0') {
+		*error_r = m->error;
+		return INBOUND_TEMPFAIL;
+	}
 	vs = spool_view(m->sp, &data, &len, error_r);
 	if (vs == SPOOL_TOO_BIG)
 		m->too_big = 1;
 	else if (vs != SPOOL_OK)
 		return INBOUND_TEMPFAIL;
 	if (m->too_big) {
+		if (m->hdrs_truncated)
+			return err_set(error_r, "header block larger than "
+			    "mime_max_header_size");
 		/* only the header block: strip ours, add "too large" */
 		data = m->hdrs.data != NULL ? m->hdrs.data : "";
 		len = m->hdrs.len;
@@ -200,6 +230,38 @@ msgctx_eom(struct msgctx *m, const struct inbound_env *env, struct buf *out,
 	    error_r) < 0)
 		goto out;
 	rc = INBOUND_OK;
+out:
+	edit_fields_release(&orig);
+	mime_message_free(&msg);
+	return rc;
+}
+
+int
+msgctx_strip_only(struct msgctx *m, const struct config *cfg,
+    const char **error_r)
+{
+	struct mime_limits lim;
+	struct mime_message *msg;
+	struct edit_fields orig = { 0 };
+	int rc = -1;
+
+	edits_release(&m->edits);
+	m->result.stripped = 0;
+	if (!m->eoh_seen || m->hdrs_truncated)
+		return err_set(error_r, "the header block was not kept whole");
+	mime_limits_from_config(&lim, cfg);
+	msg = mime_parse(m->hdrs.data != NULL ? m->hdrs.data : "", m->hdrs.len,
+	    &lim, error_r);
+	if (msg == NULL)
+		return -1;
+	if (edit_fields_snapshot(msg, &orig, error_r) < 0)
+		goto out;
+	m->result.stripped = inbound_strip_info(cfg, msg);
+	/* the parsed block has an empty body, so has the new one */
+	if (edits_compute(&orig, "", 0, msg, &m->edits, error_r) < 0)
+		goto out;
+	m->edits.replace_body = 0;
+	rc = 0;
 out:
 	edit_fields_release(&orig);
 	mime_message_free(&msg);

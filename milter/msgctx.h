@@ -7,6 +7,15 @@
  * chunks; both go into a spool (memory, then a 0600 temp file) as the
  * message would look on the wire, CRLF.  msgctx_eom() parses it, runs
  * inbound_process() and computes the edits (edit.h) the milter applies.
+ * The header block is also kept apart (up to mime_max_header_size), so
+ * that forged info headers can be removed even when the message itself
+ * cannot be processed (too large, or an internal failure answered with
+ * milter_failure_action = accept: msgctx_strip_only()).
+ *
+ * A failure while collecting (the spool cannot spill, out of memory) is
+ * returned by the call that hit it and remembered in m->error; later
+ * calls still collect the header block, and msgctx_eom() returns
+ * INBOUND_TEMPFAIL with that error.
  *
  * Ownership: msgctx_new() returns an object freed with msgctx_free()
  * (NULL-safe, clears the pointer).  Strings are copied.  Nothing is
@@ -31,8 +40,11 @@ struct msgctx {
 	struct spool *sp;
 	size_t body_off;		/* header block + blank line */
 	struct buf hdrs;		/* the header block alone */
+	int hdrs_truncated;		/* hdrs passed its maximum */
 	int eoh_seen;
 	int too_big;
+	char error[256];		/* first internal failure while
+					 * collecting; "" none */
 	struct inbound_result result;
 	struct edits edits;
 };
@@ -59,5 +71,16 @@ int msgctx_raw(struct msgctx *m, const void *data, size_t len,
  */
 int msgctx_eom(struct msgctx *m, const struct inbound_env *env,
     struct buf *out, const char **error_r);
+
+/*
+ * What an internal failure with milter_failure_action = accept still
+ * does: m->edits become the removal of every forged info header (as
+ * inbound_strip_info() decides, from the header block alone), nothing
+ * else.  Returns 0, or -1 with *error_r when that cannot be promised
+ * (the header block was not kept whole, or out of memory): the caller
+ * must then tempfail instead of accepting.
+ */
+int msgctx_strip_only(struct msgctx *m, const struct config *cfg,
+    const char **error_r);
 
 #endif

@@ -101,7 +101,27 @@ check "verify --json chain" "$got" 3
 pc cert verify "$ALICE" --at 2027-13-01 2>/dev/null
 check "bad --at: usage" $? 2
 
+# show: the fields agree with openssl
+got=$(pc --json cert show "$ALICE" --at $AT | jq -r '"\(.serial) \(.emails) \(.private_key) \(.encryption | split(";")[0]) \(.signing | split(";")[0])"')
+check "cert show --json" "$got" "$(openssl x509 -in "$K/alice.crt" -noout -serial | sed 's/serial=//') alice@example.com yes valid valid"
+got=$(pc cert show "$ALICE" | awk '$1 == "not_after" { print $2 }')
+check "cert show not_after" "$got" "$(date -u -d "$(openssl x509 -in "$K/alice.crt" -noout -enddate | sed 's/notAfter=//')" +%Y-%m-%dT%H:%M:%SZ)"
+pc cert export "$ALICE" --out "$D/alice.pem"
+check "export PEM (openssl)" "$(fp "$D/alice.pem")" "$ALICE"
+
+# a certificate with a private key is in use
+pc cert delete "$ALICE" 2>"$D/err"
+check "delete with a private key refused" $? 1
+grep -q "private key" "$D/err" && ok "refusal says private key" || not_ok "refusal: $(cat "$D/err")"
+pc cert show "$ALICE" >/dev/null
+check "still there after the refusal" $? 0
+
 # selection and delete
+pc cert select "$ALICE" --user a@example.com --as signing >/dev/null
+check "signing selection for a user (has a key)" $? 0
+got=$(pc --json cert selections "$ALICE" | jq -r '.[] | select(.kind == "signing") | "\(.level) \(.owner)"')
+check "signing selection listed" "$got" "user a@example.com"
+pc cert deselect "$ALICE" --user a@example.com --as signing >/dev/null
 pc cert select "$ALICE" --domain example.org --as encryption >/dev/null
 check "select" $? 0
 got=$(pc --json cert selections "$ALICE" | jq -r '.[0] | "\(.level) \(.owner) \(.kind)"')

@@ -1,5 +1,7 @@
 -- miltertest script: the real postern-milter binary over its socket.
--- Globals from the command line: MILTER, CONF, SOCK, BADCONF, BADSOCK.
+-- Globals from the command line: MILTER, CONF, SOCK, BADCONF, BADSOCK,
+-- ACCEPTCONF, ACCEPTSOCK, SPOOLCONF, SPOOLSOCK, SPOOLACCEPTCONF,
+-- SPOOLACCEPTSOCK (see t0700-miltertest.sh).
 
 local function expect(cond, what)
   if not cond then error(what) end
@@ -98,6 +100,56 @@ local function main()
   expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply")
   expect(mt.eom(conn) == nil, "eom")
   expect(mt.getreply(conn) == SMFIR_TEMPFAIL, "eom reply (5) not tempfail")
+  mt.disconnect(conn)
+
+  local forged = {
+    { "From", "alice@example.com" },
+    { "X-Postern-Info-Signer-Verified-0-0", "True" },
+    { "Subject", "hello" },
+    { "X-CipherMail-Info-SMIME-Signed", "True" },
+  }
+  local big = string.rep("0123456789abcdef", 400) .. "\r\n"
+  -- a new milter on conf/sock, one message with forged headers begun
+  local function forged_message(conf, sock)
+    mt.startfilter(MILTER, "-F", "-c", conf, "-p", sock)
+    local c = connect(sock)
+    start_message(c, "<alice@example.com>", { "<bob@example.org>" })
+    headers(c, forged)
+    return c
+  end
+
+  -- 6. the same failure with milter_failure_action = accept: the message
+  --    passes, but never with a forged info header
+  conn = forged_message(ACCEPTCONF, ACCEPTSOCK)
+  expect(mt.bodystring(conn, "x\r\n") == nil, "body")
+  expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply")
+  expect(mt.eom(conn) == nil, "eom")
+  expect(mt.getreply(conn) == SMFIR_CONTINUE, "eom reply (6) not accept")
+  expect(mt.eom_check(conn, MT_HDRDELETE, "X-Postern-Info-Signer-Verified-0-0"),
+    "accept: forged X-Postern-Info header not deleted")
+  expect(mt.eom_check(conn, MT_HDRDELETE, "X-CipherMail-Info-SMIME-Signed"),
+    "accept: forged legacy header not deleted")
+  expect(not mt.eom_check(conn, MT_BODYCHANGE), "accept: body changed")
+  mt.disconnect(conn)
+
+  -- 7. the spool cannot spill to its directory (tempfail): the body
+  --    chunk that hit it is answered with tempfail at once
+  conn = forged_message(SPOOLCONF, SPOOLSOCK)
+  expect(mt.bodystring(conn, big) == nil, "body")
+  expect(mt.getreply(conn) == SMFIR_TEMPFAIL, "body reply (7) not tempfail")
+  mt.disconnect(conn)
+
+  -- 8. the same with accept: collected on, passed with forgeries removed
+  conn = forged_message(SPOOLACCEPTCONF, SPOOLACCEPTSOCK)
+  expect(mt.bodystring(conn, big) == nil, "body")
+  expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply (8)")
+  expect(mt.bodystring(conn, "more\r\n") == nil, "body")
+  expect(mt.getreply(conn) == SMFIR_CONTINUE, "body reply (8b)")
+  expect(mt.eom(conn) == nil, "eom")
+  expect(mt.getreply(conn) == SMFIR_CONTINUE, "eom reply (8) not accept")
+  expect(mt.eom_check(conn, MT_HDRDELETE, "X-Postern-Info-Signer-Verified-0-0"),
+    "spool accept: forged header not deleted")
+  expect(not mt.eom_check(conn, MT_BODYCHANGE), "spool accept: body changed")
   mt.disconnect(conn)
 end
 

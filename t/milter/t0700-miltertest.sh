@@ -1,7 +1,9 @@
 #!/bin/bash
 # The real postern-milter binary driven by miltertest(8): forged info
 # headers removed, external recipients leave the message encrypted, abort
-# and bare connections, tempfail when the database is unreadable.
+# and bare connections, tempfail when the database is unreadable or the
+# spool cannot spill; with milter_failure_action = accept the same
+# failures pass the message, with the forged info headers removed.
 set -u
 top=${POSTERN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 O=${O:-build}
@@ -26,12 +28,22 @@ master_key_file = $tmp/master.key
 log_destination = stderr
 EOC
 sed "s|^state_directory.*|state_directory = $tmp/nostate|" "$tmp/p.conf" > "$tmp/bad.conf"
+{ cat "$tmp/bad.conf"; echo "milter_failure_action = accept"; } > "$tmp/accept.conf"
+# the spool must spill past 4k into temp_directory, which is a file
+: > "$tmp/not-a-dir"
+{ cat "$tmp/p.conf"; echo "spool_memory_max = 4k"
+  echo "temp_directory = $tmp/not-a-dir"; } > "$tmp/spool.conf"
+{ cat "$tmp/spool.conf"; echo "milter_failure_action = accept"; } > "$tmp/spool-accept.conf"
 "$ctl" -c "$tmp/p.conf" init >/dev/null || exit 1
 "$ctl" -c "$tmp/p.conf" set --domain example.org locality internal || exit 1
 
 miltertest -s "$top/t/milter/basic.lua" \
     -D MILTER="$milter" -D CONF="$tmp/p.conf" -D SOCK="unix:$tmp/m.sock" \
     -D BADCONF="$tmp/bad.conf" -D BADSOCK="unix:$tmp/bad.sock" \
+    -D ACCEPTCONF="$tmp/accept.conf" -D ACCEPTSOCK="unix:$tmp/accept.sock" \
+    -D SPOOLCONF="$tmp/spool.conf" -D SPOOLSOCK="unix:$tmp/spool.sock" \
+    -D SPOOLACCEPTCONF="$tmp/spool-accept.conf" \
+    -D SPOOLACCEPTSOCK="unix:$tmp/spool-accept.sock" \
     >"$tmp/out" 2>&1 </dev/null
 rc=$?
 # miltertest stops only the filter it started last

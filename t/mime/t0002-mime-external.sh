@@ -17,7 +17,10 @@ O=${O:-build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -e "$O/libpostern.a" ] || { echo "no $O/libpostern.a"; exit 1; }
-cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon \
+san=
+[ "${ASAN:-}" = 1 ] && san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+# shellcheck disable=SC2086
+cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $san -Icommon \
   -o "$tmp/mime_tool" t/mime/mime_tool.c "$O/libpostern.a" \
   $(pkg-config --libs libxml-2.0) || exit 1
 T=$tmp/mime_tool

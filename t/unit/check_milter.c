@@ -55,15 +55,12 @@ struct hdr {
 	const char *name, *value;
 };
 
-/* Feed a message the way libmilter hands it over; body in chunks of
- * chunk bytes (0: all at once). */
+/* Envelope and header fields the way libmilter hands them over. */
 static struct msgctx *
-feed(const struct hdr *h, const char *body, size_t chunk,
-    const char *const *rcpts)
+feed_head(const struct hdr *h, const char *const *rcpts)
 {
 	struct msgctx *m = msgctx_new(cfg, "alice@example.com");
 	const char *error;
-	size_t off, len = strlen(body);
 
 	ck_assert_ptr_nonnull(m);
 	msgctx_set_qid(m, "4F00AA");
@@ -73,6 +70,18 @@ feed(const struct hdr *h, const char *body, size_t chunk,
 		ck_assert_int_eq(msgctx_header(m, h->name, h->value, &error),
 		    0);
 	ck_assert_int_eq(msgctx_eoh(m, &error), 0);
+	return m;
+}
+
+/* ... and the body in chunks of chunk bytes (0: all at once). */
+static struct msgctx *
+feed(const struct hdr *h, const char *body, size_t chunk,
+    const char *const *rcpts)
+{
+	struct msgctx *m = feed_head(h, rcpts);
+	const char *error;
+	size_t off, len = strlen(body);
+
 	if (chunk == 0)
 		chunk = len ? len : 1;
 	for (off = 0; off < len; off += chunk) {
@@ -283,6 +292,122 @@ START_TEST(store_failure_tempfails)
 }
 END_TEST
 
+/* The edits of msgctx_strip_only(): only the forged info headers go. */
+static void
+assert_strip_only(struct msgctx *m)
+{
+	const char *error = NULL;
+	size_t i;
+
+	ck_assert_msg(msgctx_strip_only(m, cfg, &error) == 0, "strip: %s",
+	    error);
+	ck_assert_int_eq(m->result.stripped, 3);
+	ck_assert_ptr_nonnull(find_edit(m, EDIT_DELETE,
+	    "X-Postern-Info-SMIME-Encrypted", 1));
+	ck_assert_ptr_nonnull(find_edit(m, EDIT_DELETE,
+	    "X-CipherMail-Info-Signer-Verified-0-0", 1));
+	ck_assert_ptr_nonnull(find_edit(m, EDIT_DELETE,
+	    "x-djigzo-info-smime-signed", 1));
+	for (i = 0; i < m->edits.n; i++)
+		ck_assert_msg(m->edits.v[i].op == EDIT_DELETE, "got op %d on "
+		    "%s, want deletes only", m->edits.v[i].op,
+		    m->edits.v[i].name);
+	ck_assert_uint_eq(m->edits.n, 3);
+	ck_assert_int_eq(m->edits.replace_body, 0);
+}
+
+static const struct hdr accept_hdrs[] = {
+	{ "From", "alice@example.com" },
+	{ "Subject", "secret" },
+	{ "X-Postern-Info-SMIME-Encrypted", "forged" },
+	{ "MIME-Version", "1.0" },
+	{ "Content-Type", "application/pkcs7-mime; smime-type=enveloped-data" },
+	{ "X-CipherMail-Info-Signer-Verified-0-0", "True" },
+	{ "x-djigzo-info-smime-signed", "True" },
+	{ NULL, NULL },
+};
+
+/*
+ * milter_failure_action = accept after an internal failure at the end
+ * of the message (the store is gone): the message may pass unprocessed,
+ * but only once the forged info headers are removed.
+ */
+START_TEST(accept_after_store_failure_strips)
+{
+	struct msgctx *m = feed(accept_hdrs, "MIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n",
+	    3, rcpt_internal);
+	struct inbound_env env = { .cfg = cfg, .st = st };
+	const char *error = NULL;
+
+	ck_assert_int_eq(tu_store_exec(st, "DROP TABLE settings"), 0);
+	tu_log_capture();
+	ck_assert_int_eq(msgctx_eom(m, &env, NULL, &error), INBOUND_TEMPFAIL);
+	tu_log_stop();
+	ck_assert_ptr_nonnull(error);
+	assert_strip_only(m);
+	msgctx_free(&m);
+}
+END_TEST
+
+/*
+ * The spool cannot spill (temp_directory is a file): the call that hit
+ * it fails once, the header block is still collected whole, the end of
+ * the message reports the failure, and the strip still works.
+ */
+START_TEST(spool_failure_remembered)
+{
+	struct msgctx *m;
+	const char *error = NULL;
+	char *file = tu_path(dir, "not-a-dir");
+	char body[6000];
+	struct inbound_env env = { .cfg = cfg, .st = st };
+
+	ck_assert_int_eq(tu_write_file(file, "x"), 0);
+	ck_assert_int_eq(config_set(cfg, "temp_directory", file, &error), 0);
+	ck_assert_int_eq(config_set(cfg, "spool_memory_max", "4k", &error), 0);
+	memset(body, 'b', sizeof(body) - 3);
+	memcpy(body + sizeof(body) - 3, "\r\n", 3);
+	m = feed_head(accept_hdrs, rcpt_internal);
+	ck_assert_int_eq(msgctx_body(m, body, sizeof(body) - 1, &error), -1);
+	ck_assert_msg(strstr(error, "not-a-dir") != NULL, "got %s", error);
+	/* once: later chunks are not spooled any more */
+	ck_assert_int_eq(msgctx_body(m, "more\r\n", 6, &error), 0);
+	error = NULL;
+	ck_assert_int_eq(msgctx_eom(m, &env, NULL, &error), INBOUND_TEMPFAIL);
+	ck_assert_msg(error != NULL && strstr(error, "not-a-dir") != NULL,
+	    "got %s", error);
+	assert_strip_only(m);
+	msgctx_free(&m);
+	free(file);
+}
+END_TEST
+
+/* A header block that was not kept whole cannot be promised clean. */
+START_TEST(strip_only_needs_whole_header)
+{
+	struct msgctx *m;
+	const char *error = NULL;
+	char big[900];
+	int i;
+
+	ck_assert_int_eq(config_set(cfg, "mime_max_header_size", "1k",
+	    &error), 0);
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	m = msgctx_new(cfg, "alice@example.com");
+	ck_assert_ptr_nonnull(m);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(msgctx_header(m, "X-Filler", big, &error), 0);
+	ck_assert_int_eq(msgctx_header(m, "X-Postern-Info-SMIME-Signed",
+	    "True", &error), 0);
+	ck_assert_int_eq(msgctx_eoh(m, &error), 0);
+	ck_assert_int_eq(m->hdrs_truncated, 1);
+	ck_assert_int_eq(msgctx_strip_only(m, cfg, &error), -1);
+	ck_assert_str_eq(error, "the header block was not kept whole");
+	msgctx_free(&m);
+}
+END_TEST
+
 /* edits_compute on its own: a changed header becomes a change. */
 START_TEST(changed_header_is_change)
 {
@@ -322,6 +447,9 @@ milter_suite(void)
 	tcase_add_test(tc, chunking_independent);
 	tcase_add_test(tc, too_big_passes_with_header);
 	tcase_add_test(tc, store_failure_tempfails);
+	tcase_add_test(tc, accept_after_store_failure_strips);
+	tcase_add_test(tc, spool_failure_remembered);
+	tcase_add_test(tc, strip_only_needs_whole_header);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("edits");
 	tcase_add_test(tc, changed_header_is_change);

@@ -10,6 +10,7 @@
  * "comp"; then the verdict flags that matter for the delivered message.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -963,6 +964,442 @@ START_TEST(pyca_no_content)
 }
 END_TEST
 
+/* ---- openssl: the CMS test data of OpenSSL's own suite ---- */
+
+static struct keyset os;
+static int os_ok;
+
+static void
+os_setup(void)
+{
+	const char *c = tu_corpora();
+	char a[1024], b[1024];
+
+	if (c == NULL)
+		return;
+	keyset_init(&os);
+	/* every end-entity .pem is certificate and key in one file */
+	snprintf(a, sizeof(a), "%s/openssl/smime-certs/smec3.pem", c);
+	snprintf(b, sizeof(b), "%s/openssl/smime-certs/smroot.pem", c);
+	os_ok = add_pem_key(&os, a, a) == 0 && add_anchor(&os, b) == 0;
+}
+
+static void
+os_teardown(void)
+{
+	if (tu_corpora() != NULL)
+		keyset_release(&os);
+	os_ok = 0;
+}
+
+/*
+ * openssl/PROVENANCE.md, the message rows: the 1.1.1 ciphertext (ECDH,
+ * 3DES) decrypts with smec3; the empty digestAlgorithms SET and the
+ * PKITS policy-mapping mail (its trust anchor is not in the corpus)
+ * never verify.
+ */
+static const struct corpus_case os_cases[] = {
+	{ "cms-data/ciphertext_from_1_1_1.cms", "dec |unsigned,decrypted",
+	    "Somewhat longer test content for OpenSSL CMS utility" },
+	{ "cms-data-upstream/pkcs7-empty-digest-set.eml",
+	    "sig:FAIL |unsigned", NULL },
+	{ "smime-eml/SignedInvalidMappingFromanyPolicyTest7.eml",
+	    "sig:FAIL |signed-bad", NULL },
+};
+
+START_TEST(openssl_messages)
+{
+	char dir[1024];
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert_msg(os_ok, "cannot load smec3/smroot");
+	snprintf(dir, sizeof(dir), "%s/openssl", tu_corpora());
+	run_case(&os.k, dir, &os_cases[_i]);
+}
+END_TEST
+
+/*
+ * The bare CMS files (DER or PEM): bad or missing signed attributes and
+ * MD4 must FAIL cleanly ("invalid, no crash"; MD4 even when the legacy
+ * provider could compute it: a weak digest never verifies); AuthenticatedData, which
+ * OpenSSL 3.0 cannot parse, gives nothing.  Whatever the structure, no
+ * signer ever verifies and no plaintext comes out.
+ */
+static const char *const os_cms_files[] = {
+	"cms-data/bad_signtime_attr.cms",
+	"cms-data/ct_multiple_attr.cms",
+	"cms-data/no_ct_attr.cms",
+	"cms-data/no_md_attr.cms",
+	"cms-data/pkcs7-md4.pem",
+	"cms-data/pkcs7-md4-encrypted.pem",
+	"cms-data-upstream/authenticated_attrs.pem",
+};
+
+/* Every operation on one CMS blob: never an internal error, never a
+ * verified signer, plaintext only where want_plain says. */
+static void
+cms_all_ops(const unsigned char *der, size_t len, const struct smime_keys *k,
+    const char *what, int *verified_r, int *decrypted_r)
+{
+	struct smime_decrypt_info di;
+	struct smime_verify_info vi;
+	struct buf out;
+	const char *error = NULL;
+	size_t i;
+	int rc;
+
+	(void)smime_cms_type(der, len);
+	buf_init(&out, 0);
+	rc = smime_cms_decrypt(der, len, k, &di, &out, &error);
+	ck_assert_msg(rc >= 0, "%s: decrypt: internal error %s", what, error);
+	*decrypted_r = rc == 1;
+	if (rc != 1)
+		ck_assert_msg(out.len == 0, "%s: plaintext without success",
+		    what);
+	smime_decrypt_info_release(&di);
+	buf_reset(&out);
+	rc = smime_cms_verify(der, len, NULL, 0, k, PINNED_TIME, NULL, &vi,
+	    &out, &error);
+	ck_assert_msg(rc >= 0, "%s: verify: internal error %s", what, error);
+	*verified_r = 0;
+	for (i = 0; rc == 1 && i < vi.nsigners; i++)
+		if (vi.signers[i].verified)
+			(*verified_r)++;
+	if (rc == 1)
+		smime_verify_info_release(&vi);
+	buf_release(&out);
+}
+
+START_TEST(openssl_cms_files)
+{
+	const char *rel = os_cms_files[_i];
+	const char *error = NULL;
+	char *path;
+	unsigned char *der;
+	size_t len;
+	int verified, decrypted;
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert(os_ok);
+	/* with the legacy provider MD4 can be computed: it must still fail */
+	ck_assert_int_eq(smime_legacy_enable(&error), 0);
+	if (asprintf(&path, "%s/openssl/%s", tu_corpora(), rel) < 0)
+		ck_abort();
+	if (strstr(rel, ".pem") != NULL)
+		der = read_pem_cms(path, &len);
+	else
+		der = (unsigned char *)tu_read_file(path, &len);
+	ck_assert_msg(der != NULL, "cannot read %s", path);
+	cms_all_ops(der, len, &os.k, rel, &verified, &decrypted);
+	ck_assert_msg(verified == 0, "%s: %d signer(s) verified, want none",
+	    rel, verified);
+	ck_assert_msg(decrypted == 0, "%s: decrypted, want nothing", rel);
+	if (strstr(rel, ".pem") != NULL)
+		OPENSSL_free(der);
+	else
+		free(der);
+	free(path);
+}
+END_TEST
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * OpenSSL's CMS fuzz corpus (1,389 seeds) and its S/MIME seed: "parse
+ * without crash/leak".  Every seed goes through type detection, decrypt
+ * and verify (the seeds are not ours, so nothing may verify or decrypt
+ * with the corpus keys except by accident: only no internal error and
+ * no crash are required; valgrind or ASan catch the rest).
+ */
+START_TEST(openssl_fuzz_seeds)
+{
+	char dir[1024];
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i, nverified = 0;
+	DIR *d;
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert(os_ok);
+	snprintf(dir, sizeof(dir), "%s/openssl/fuzz-corpora/cms", tu_corpora());
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			names = realloc(names, cap * sizeof(*names));
+			ck_assert_ptr_nonnull(names);
+		}
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	ck_assert_msg(n >= 1000, "only %zu seeds in %s", n, dir);
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n; i++) {
+		char *path, *data;
+		size_t len;
+		int verified, decrypted;
+
+		if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+			ck_abort();
+		data = tu_read_file(path, &len);
+		ck_assert_msg(data != NULL, "cannot read %s", path);
+		cms_all_ops((unsigned char *)data, len, &os.k, names[i],
+		    &verified, &decrypted);
+		nverified += verified > 0;
+		free(data);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	fprintf(stderr, "smime_corpus: %zu CMS fuzz seeds, %zu with a "
+	    "verifying signer\n", n, nverified);
+
+	/* the S/MIME seed, as a whole message */
+	{
+		struct smime_result r;
+		const char *error = NULL;
+		char *path, *data;
+		size_t len;
+
+		if (asprintf(&path, "%s/openssl/fuzz-corpora/smime/"
+		    "b6cf925eec43acc9cc43c3104f17ac16d71439d0",
+		    tu_corpora()) < 0)
+			ck_abort();
+		data = tu_read_file(path, &len);
+		ck_assert_msg(data != NULL, "cannot read %s", path);
+		ck_assert_msg(smime_inbound(data, len, &os.k, NULL, NULL,
+		    PINNED_TIME, &r, &error) == 0, "smime seed: %s", error);
+		ck_assert(!(r.flags & SMIME_R_SIGNED_VALID));
+		smime_result_release(&r);
+		free(data);
+		free(path);
+	}
+}
+END_TEST
+
+/* ---- mimekit: a real Thunderbird mail under a distrusted CA ---- */
+
+/*
+ * mimekit/PROVENANCE.md: smime/thunderbird-signed.txt is a real 2013
+ * signature, cryptographically valid, whose StartCom chain has expired
+ * (the intermediate on 2017-10-24) and is distrusted: "valid signature,
+ * untrusted/expired cert".  With the StartCom root as anchor it was
+ * trusted on the day it was sent; today it is verified but not trusted.
+ */
+START_TEST(mimekit_thunderbird_signed)
+{
+	static const time_t sent = 1383350400;	/* 2013-11-02 */
+	struct keyset mk;
+	struct smime_result r;
+	const char *error = NULL, *v;
+	char a[1024], b[1024], trace[256], *msg;
+	size_t len;
+
+	if (tu_corpora() == NULL)
+		return;
+	keyset_init(&mk);
+	snprintf(a, sizeof(a), "%s/mimekit/smime/"
+	    "StartComCertificationAuthority.crt", tu_corpora());
+	ck_assert_int_eq(add_anchor(&mk, a), 0);
+	snprintf(b, sizeof(b), "%s/mimekit/smime/thunderbird-signed.txt",
+	    tu_corpora());
+	msg = tu_read_file(b, &len);
+	ck_assert_ptr_nonnull(msg);
+
+	ck_assert_msg(smime_inbound(msg, len, &mk.k, NULL, NULL, sent, &r,
+	    &error) == 0, "%s", error);
+	trace_of(&r, trace, sizeof(trace));
+	ck_assert_msg(strcmp(trace, "sig:OK |valid") == 0, "2013: got '%s'",
+	    trace);
+	smime_result_release(&r);
+
+	ck_assert_msg(smime_inbound(msg, len, &mk.k, NULL, NULL, PINNED_TIME,
+	    &r, &error) == 0, "%s", error);
+	trace_of(&r, trace, sizeof(trace));
+	ck_assert_msg(strcmp(trace, "sig:FAIL |signed-bad") == 0,
+	    "2026: got '%s', want 'sig:FAIL |signed-bad'", trace);
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Verified-0-0"), "True");
+	ck_assert_str_eq(infohdr_get(r.info, "Signer-Trusted-0-0"), "False");
+	v = infohdr_get(r.info, "Signer-Trusted-Info-0-0");
+	ck_assert_msg(v != NULL && strstr(v, "expired") != NULL,
+	    "trusted info: got %s", v);
+	ck_assert_int_eq(r.changed, 0);
+	smime_result_release(&r);
+	free(msg);
+	keyset_release(&mk);
+}
+END_TEST
+
+/* ---- thunderbird stale-raw: unknown recipient and issuer ---- */
+
+/*
+ * thunderbird/PROVENANCE.md: the raw CMS of an older NSS run (issuer
+ * "NSS Test CA", no key or CA in the set): every enveloped blob is
+ * "key not found" with no plaintext, every signature verifies as
+ * mathematics but is never trusted.
+ */
+static const struct {
+	const char *file;
+	const char *content;	/* detached content; NULL opaque/enveloped */
+} stale_cases[] = {
+	{ "alice.mime.env", NULL },
+	{ "alice.dsig.SHA256.multipart.env", NULL },
+	{ "alice.sig.SHA512.opaque.env", NULL },
+	{ "alice.textplain.sig.SHA256", NULL },
+	{ "alice.textplain.sig.SHA1", NULL },
+	{ "alice.mime.dsig.SHA384", "alice.mime" },
+};
+
+START_TEST(thunderbird_stale_raw)
+{
+	char rel[256];
+	unsigned char *der, *content = NULL;
+	size_t len, clen = 0;
+	struct smime_decrypt_info di;
+	struct smime_verify_info vi;
+	struct buf out;
+	const char *error = NULL;
+	int rc;
+
+	if (tu_corpora() == NULL)
+		return;
+	ck_assert(tb_ok);
+	snprintf(rel, sizeof(rel), "thunderbird/smime/stale-raw/%s",
+	    stale_cases[_i].file);
+	der = read_all(rel, &len);
+	ck_assert_msg(der != NULL, "cannot read %s", rel);
+	if (stale_cases[_i].content != NULL) {
+		snprintf(rel, sizeof(rel), "thunderbird/smime/stale-raw/%s",
+		    stale_cases[_i].content);
+		content = read_all(rel, &clen);
+		ck_assert_ptr_nonnull(content);
+	}
+	buf_init(&out, 0);
+	switch (smime_cms_type(der, len)) {
+	case SMIME_CMS_ENVELOPED:
+		rc = smime_cms_decrypt(der, len, &tb.k, &di, &out, &error);
+		ck_assert_msg(rc == 0 && di.key_found == 0 && out.len == 0,
+		    "%s: got rc %d key_found %d", stale_cases[_i].file, rc,
+		    di.key_found);
+		ck_assert_uint_ge(di.nrecipients, 1);
+		ck_assert_msg(strstr(di.recipients[0].id, "NSS Test CA") !=
+		    NULL, "recipient %s", di.recipients[0].id);
+		smime_decrypt_info_release(&di);
+		break;
+	case SMIME_CMS_SIGNED:
+		rc = smime_cms_verify(der, len, content, clen, &tb.k,
+		    PINNED_TIME, NULL, &vi, &out, &error);
+		ck_assert_msg(rc == 1, "%s: %s", stale_cases[_i].file, error);
+		ck_assert_uint_eq(vi.nsigners, 1);
+		ck_assert_msg(vi.signers[0].verified, "%s: %s",
+		    stale_cases[_i].file, vi.signers[0].verify_info);
+		ck_assert_msg(!vi.signers[0].trusted, "%s: trusted",
+		    stale_cases[_i].file);
+		smime_verify_info_release(&vi);
+		break;
+	default:
+		ck_abort_msg("%s: not enveloped or signed",
+		    stale_cases[_i].file);
+	}
+	buf_release(&out);
+	free(der);
+	free(content);
+}
+END_TEST
+
+/* ---- gnupg: what gpgsm writes, read by us ---- */
+
+/*
+ * gnupg/PROVENANCE.md "CMS / gpgsm": plain-{1,2,3}.cms.asc are gpgsm's
+ * armored EnvelopedData for test cert 1 (AES-128), decrypted with its
+ * key (passphrase "test"); the PasswordRecipientInfo samples have no
+ * key here and give nothing; the tampered opaque signatures never
+ * verify.
+ */
+START_TEST(gnupg_cms)
+{
+	static const char *const plain[] = { "plain-1.cms.asc",
+		"plain-2.cms.asc", "plain-3.cms.asc" };
+	static const char *const bad[] = { "text-1.osig-bad.pem",
+		"text-2.osig-bad.pem" };
+	struct keyset gk;
+	struct smime_decrypt_info di;
+	struct buf out;
+	const char *error = NULL;
+	char path[1024];
+	unsigned char *der;
+	size_t len, i;
+	FILE *fp;
+	EVP_PKEY *key;
+	X509 *cert;
+	int verified, decrypted;
+
+	if (tu_corpora() == NULL)
+		return;
+	keyset_init(&gk);
+	cert = der_cert("gnupg/cms/testmsgs/cert_g10code_test1.der");
+	ck_assert_ptr_nonnull(cert);
+	snprintf(path, sizeof(path), "%s/gnupg/cms/testmsgs/"
+	    "skey_g10code_test1.pem", tu_corpora());
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	key = PEM_read_PrivateKey(fp, NULL, NULL, (void *)"test");
+	fclose(fp);
+	ck_assert_ptr_nonnull(key);
+	sk_X509_push(gk.certs, cert);
+	gk.keys[gk.sk.nkeys++] = key;
+
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		snprintf(path, sizeof(path), "%s/gnupg/cms/testmsgs/%s",
+		    tu_corpora(), plain[i]);
+		der = read_pem_cms(path, &len);
+		ck_assert_msg(der != NULL, "cannot read %s", path);
+		buf_init(&out, 0);
+		ck_assert_msg(smime_cms_decrypt(der, len, &gk.k, &di, &out,
+		    &error) == 1, "%s: %s", plain[i], error);
+		ck_assert_str_eq(di.algorithm, "AES128, Key size: 128");
+		ck_assert_msg(out.len > 20, "%s: %zu bytes", plain[i], out.len);
+		smime_decrypt_info_release(&di);
+		buf_release(&out);
+		OPENSSL_free(der);
+	}
+	for (i = 0; i < 2; i++) {
+		static const char *const pwri[] = { "pwri-sample.cbc.p7m",
+			"pwri-sample.gcm.p7m" };
+		char *d;
+
+		snprintf(path, sizeof(path), "gnupg/cms/samplemsgs/%s",
+		    pwri[i]);
+		d = read_all(path, &len);
+		ck_assert_ptr_nonnull(d);
+		cms_all_ops((unsigned char *)d, len, &gk.k, pwri[i], &verified,
+		    &decrypted);
+		ck_assert_msg(!decrypted && !verified, "%s", pwri[i]);
+		free(d);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(path, sizeof(path), "%s/gnupg/cms/testmsgs/%s",
+		    tu_corpora(), bad[i]);
+		der = read_pem_cms(path, &len);
+		ck_assert_msg(der != NULL, "cannot read %s", path);
+		cms_all_ops(der, len, &gk.k, bad[i], &verified, &decrypted);
+		ck_assert_msg(verified == 0, "%s verified", bad[i]);
+		OPENSSL_free(der);
+	}
+	keyset_release(&gk);
+}
+END_TEST
+
 Suite *
 smime_corpus_suite(void)
 {
@@ -974,6 +1411,8 @@ smime_corpus_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, thunderbird, 0,
 	    sizeof(tb_cases) / sizeof(tb_cases[0]));
+	tcase_add_loop_test(tc, thunderbird_stale_raw, 0,
+	    sizeof(stale_cases) / sizeof(stale_cases[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("johnny");
@@ -1003,7 +1442,22 @@ smime_corpus_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("openssl");
+	tcase_add_unchecked_fixture(tc, os_setup, os_teardown);
+	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, openssl_authenveloped, 0, 2);
+	tcase_add_loop_test(tc, openssl_messages, 0,
+	    sizeof(os_cases) / sizeof(os_cases[0]));
+	tcase_add_loop_test(tc, openssl_cms_files, 0,
+	    sizeof(os_cms_files) / sizeof(os_cms_files[0]));
+	tcase_add_test(tc, openssl_fuzz_seeds);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mimekit");
+	tcase_add_test(tc, mimekit_thunderbird_signed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gnupg");
+	tcase_add_test(tc, gnupg_cms);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,34 @@ dir_entries(const char *dir)
 	return n;
 }
 
+/* The mode of the open file of ours that lived in dir (-1: none). */
+static int
+spool_file_mode(const char *dir)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int mode = -1;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char link[300], target[4096];
+		struct stat st;
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, dir, strlen(dir)) == 0 &&
+		    target[strlen(dir)] == '/' && stat(link, &st) == 0)
+			mode = (int)(st.st_mode & 0777);
+	}
+	closedir(d);
+	return mode;
+}
+
 START_TEST(memory_then_file)
 {
 	char *tmp = tu_tmpdir(), *priv = tu_path(tmp, "spool");
@@ -55,6 +83,8 @@ START_TEST(memory_then_file)
 	ck_assert_int_eq(stat(priv, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
 	ck_assert_int_eq(dir_entries(priv), 0);
+	/* the unlinked file itself, found through /proc: mode 0600 */
+	ck_assert_int_eq(spool_file_mode(priv), 0600);
 	ck_assert_int_eq(spool_view(sp, &view, &len, &error), SPOOL_OK);
 	ck_assert_uint_eq(len, 4097);
 	ck_assert_uint_eq(spool_size(sp), 4097);

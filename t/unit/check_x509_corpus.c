@@ -23,6 +23,7 @@
 
 #define AT ((time_t)1798761600)		/* 2027-01-01 */
 #define AT_2031 ((time_t)1927670400)	/* 2031-02-01 */
+#define AT_2013 ((time_t)1383350400)	/* 2013-11-02 */
 
 static const char *corp;
 static char *crldir;
@@ -165,6 +166,12 @@ setup(void)
 	imp('p', NULL, "mimekit/smime/revoked/smime.pfx", "no.secret");
 	imp('p', NULL, "mimekit/smime/revokedsubca/smime.pfx", "no.secret");
 	imp('p', NULL, "mimekit/smime/nochain/smime.pfx", "no.secret");
+	imp('p', NULL, "mimekit/smime/revokednochain/smime.pfx", "no.secret");
+	imp('p', NULL, "mimekit/smime/ec/smime.pfx", "no.secret");
+	imp('p', NULL, "mimekit/smime/dsa/smime.pfx", "no.secret");
+	imp('p', NULL, "mimekit/smime/dnsnames/smime.pfx", "no.secret");
+	/* GMime: the MimeKit UnitTests key of 2017, expired 2018-01-28 */
+	imp('p', NULL, "gmime/smime/smime.p12", "no.secret");
 	imp('l', crldir, "inter2.crl", NULL);
 	imp('l', crldir, "root.crl", NULL);
 	/* RFC 4134 */
@@ -235,9 +242,38 @@ static const struct corpus_case {
 	    "no path to a trusted root" },
 	{ "openssl/smime-certs/csrsa1.pem", NULL, X509_USE_SIGN, AT, 0,
 	    "extended key usage does not allow email protection" },
-	/* a root of another PKI is no anchor for this one */
+	/* a root of another PKI is no anchor for this one (2013: while the
+	 * StartCom intermediate was within its dates) */
 	{ "mimekit/smime/StartComClass1PrimaryIntermediateClientCA.crt", NULL,
-	    X509_USE_PATH, AT, 0, "no path to a trusted root" },
+	    X509_USE_PATH, AT_2013, 0, "no path to a trusted root" },
+	/* "StartCom certs expired / distrusted": its own expiry is the
+	 * reason, whatever root might be imported */
+	{ "mimekit/smime/StartComClass1PrimaryIntermediateClientCA.crt", NULL,
+	    X509_USE_PATH, AT, 0, "expired 2017-10-24" },
+	/* revoked, no chain in the pfx: the path comes from the store */
+	{ "mimekit/smime/revokednochain/smime.pfx", "no.secret",
+	    X509_USE_ENCRYPT, AT, 0,
+	    "revoked by MimeKit Secondary Intermediate CA CRL" },
+	/* its key has explicit curve parameters, which RFC 5480 forbids
+	 * and OpenSSL 3 refuses */
+	{ "mimekit/smime/ec/smime.pfx", "no.secret", X509_USE_SIGN, AT, 0,
+	    "Certificate public key has explicit ECC parameters "
+	    "(MimeKit UnitTests)" },
+	{ "mimekit/smime/dsa/smime.pfx", "no.secret", X509_USE_SIGN, AT, 1,
+	    "valid" },
+	/* its key usage says keyEncipherment, but DSA only signs */
+	{ "mimekit/smime/dsa/smime.pfx", "no.secret", X509_USE_ENCRYPT, AT, 0,
+	    "a DSA key cannot encrypt" },
+	/* no e-mail address: a valid certificate, but never selected (see
+	 * dnsnames_never_selected) */
+	{ "mimekit/smime/dnsnames/smime.pfx", "no.secret", X509_USE_SIGN, AT,
+	    1, "valid" },
+	/* gmime/PROVENANCE.md: "must report expired, not valid" (its CA
+	 * is not in the corpus: the expiry is still the reason) */
+	{ "gmime/smime/smime.p12", "no.secret", X509_USE_SIGN, AT, 0,
+	    "expired 2018-01-28" },
+	{ "gmime/smime/smime.p12", "no.secret", X509_USE_SIGN,
+	    (time_t)1500000000, 0, "no path to a trusted root" },
 };
 
 START_TEST(corpus_verdicts)
@@ -258,6 +294,56 @@ START_TEST(corpus_verdicts)
 	    v.reason, c->valid, c->reason);
 	x509_verdict_release(&v);
 	X509_free(cert);
+}
+END_TEST
+
+/*
+ * mimekit/PROVENANCE.md: dnsnames has DNS SANs only, "a cert that must
+ * not be accepted as the sender's S/MIME cert": no address selects it,
+ * neither for signing (it has a key) nor for encryption, not even one
+ * built from its DNS names; the e-mail certificates next to it are (the
+ * DSA one for signing only).
+ */
+START_TEST(dnsnames_never_selected)
+{
+	static const char *const addrs[] = {
+		"mimekit@domain-wide.mimekit.net",
+		"unittests@domain-wide.mimekit.net",
+		"postmaster@xn--lothlrien-96a.com",
+	};
+	struct x509_certlist *l = NULL;
+	const char *error = NULL;
+	char reason[X509_REASON_MAX];
+	X509 *c = NULL;
+	EVP_PKEY *k = NULL;
+	size_t i;
+
+	if (corp == NULL)
+		return;
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		ck_assert_int_eq(x509_signing_cert(ks, addrs[i], AT,
+		    X509_POL_AUTO_SELECT, &c, &k, NULL, reason,
+		    sizeof(reason), &error), 1);
+		ck_assert_int_eq(x509_encryption_certs(ks, addrs[i], AT,
+		    X509_POL_AUTO_SELECT, &l, &error), 0);
+		ck_assert_msg(l->n == 0, "%s: %zu certificates", addrs[i], l->n);
+		x509_certlist_free(&l);
+	}
+	/* the RSA certificate of the same CA is found by its address;
+	 * the DSA one only for signing */
+	ck_assert_int_eq(x509_encryption_certs(ks, "rsa@mimekit.net", AT,
+	    X509_POL_AUTO_SELECT, &l, &error), 0);
+	ck_assert_uint_eq(l->n, 1);
+	x509_certlist_free(&l);
+	ck_assert_int_eq(x509_encryption_certs(ks, "dsa@mimekit.net", AT,
+	    X509_POL_AUTO_SELECT, &l, &error), 0);
+	ck_assert_uint_eq(l->n, 0);
+	x509_certlist_free(&l);
+	ck_assert_int_eq(x509_signing_cert(ks, "dsa@mimekit.net", AT,
+	    X509_POL_AUTO_SELECT, &c, &k, NULL, reason, sizeof(reason),
+	    &error), 0);
+	X509_free(c);
+	EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -391,6 +477,7 @@ x509_corpus_suite(void)
 	tcase_add_loop_test(tc, corpus_verdicts, 0,
 	    sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, rfc4134_crl);
+	tcase_add_test(tc, dnsnames_never_selected);
 	tcase_add_test(tc, thunderbird_strict);
 	tcase_add_loop_test(tc, recipientinfo_decrypts, 0,
 	    sizeof(rimails) / sizeof(rimails[0]));

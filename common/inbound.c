@@ -490,11 +490,12 @@ remove_root_signature(struct mime_message *m, const char **error_r)
  */
 /*
  * The originator the signers are compared with (seed 003 section 4.1):
- * From, then Sender (smime decides both from the message: NULL), then
- * the envelope sender when the message has neither field.
+ * From, then Sender (the S/MIME and OpenPGP layers decide both from the
+ * message: NULL), then the envelope sender when the message has neither
+ * field.
  */
 static const char *
-smime_originator(const struct inbound_msg *im, struct mime_message *m)
+originator(const struct inbound_msg *im, struct mime_message *m)
 {
 	size_t i;
 
@@ -557,7 +558,7 @@ do_smime(const struct inbound_env *env, const struct inbound_msg *im,
 		keys.find_kek = NULL;
 		keys.arg = &sk;
 	}
-	if (smime_inbound_edit(m, &keys, &opts, smime_originator(im, m), 0,
+	if (smime_inbound_edit(m, &keys, &opts, originator(im, m), 0,
 	    &sres, error_r) < 0)
 		goto out;
 	res->smime_flags = sres.flags;
@@ -645,8 +646,9 @@ static const char *const pgp_settings[] = {
 };
 
 static int
-do_pgp(const struct inbound_env *env, struct settings_view *v,
-    struct mime_message *m, struct inbound_result *res, const char **error_r)
+do_pgp(const struct inbound_env *env, const struct inbound_msg *im,
+    struct settings_view *v, struct mime_message *m,
+    struct inbound_result *res, const char **error_r)
 {
 	struct pgp_msg_opts o;
 	struct pgp_msg_result pres;
@@ -678,8 +680,8 @@ do_pgp(const struct inbound_env *env, struct settings_view *v,
 		return err_set(error_r, "no OpenPGP keyring: %s",
 		    env->kr_error != NULL ? env->kr_error : "not opened");
 	pgp_msg_keys_from_store(&keys, env->st);
-	if (pgp_msg_inbound_edit(env->kr, m, &keys, &o, NULL, &pres,
-	    error_r) < 0)
+	if (pgp_msg_inbound_edit(env->kr, m, &keys, &o, originator(im, m),
+	    &pres, error_r) < 0)
 		goto out;
 	f = res->pgp_flags = pres.flags;
 	if (f & PGP_MSG_R_DECRYPTED)
@@ -960,7 +962,7 @@ inbound_process(const struct inbound_env *env, const struct inbound_msg *im,
 		}
 	}
 	if (res->action != INBOUND_DECRYPTED &&
-	    do_pgp(env, v, m, res, error_r) < 0)
+	    do_pgp(env, im, v, m, res, error_r) < 0)
 		goto out;
 	if (apply_security_tags(v, m, res, error_r) < 0)
 		goto out;

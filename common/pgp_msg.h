@@ -323,8 +323,9 @@ int pgp_msg_inbound_wanted(const struct mime_message *m,
 
 /*
  * Decrypt and verify m in place.  from: the address signers are
- * compared with (NULL: the addr-spec of m's single From mailbox, read
- * after decryption so protected headers win).  keys may be NULL (no key
+ * compared with (NULL: the addr-spec of m's single From mailbox, or of
+ * its single Sender mailbox when there is no From field, read after
+ * decryption so protected headers win).  keys may be NULL (no key
  * is trusted, no secret-key cross-check).  The info headers of the
  * result are added at the top of m's root; incoming ones are not
  * removed here (inbound_strip_info() does that first).

@@ -146,18 +146,24 @@ display_spoofs(const char *name, size_t len, const char *addr)
 	return 0;
 }
 
-/* The addr-spec of the single From mailbox, or FROM_INVALID. */
+/*
+ * The addr-spec of the single From mailbox, or, only when the message
+ * has no From field at all, of the single Sender mailbox (seed 003
+ * section 4.1, as smime.c does); FROM_INVALID otherwise.
+ */
 static void
 from_address(const struct mime_message *m, char *out, size_t size)
 {
+	const char *name = mime_field_count(m->root, "From") == 0 ?
+	    "Sender" : "From";
 	const struct mime_field *f;
 	struct buf v;
 	char *lt, *gt, *p;
 	int quote = 0, angle = 0, comma = 0;
 
 	snprintf(out, size, "%s", FROM_INVALID);
-	if (mime_field_count(m->root, "From") != 1 ||
-	    (f = mime_field_find(m->root, "From", 0)) == NULL)
+	if (mime_field_count(m->root, name) != 1 ||
+	    (f = mime_field_find(m->root, name, 0)) == NULL)
 		return;
 	buf_init(&v, FIELD_MAX);
 	if (mime_field_value(f, &v) < 0 || buf_append(&v, "", 0) < 0) {

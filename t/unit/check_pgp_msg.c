@@ -924,6 +924,21 @@ START_TEST(in_mime_decrypt)
 }
 END_TEST
 
+/* msg with its "From: Alice <alice@example.org>" line replaced by
+ * "Sender: MAILBOX" (malloc'd). */
+static char *
+sender_instead_of_from(const char *msg, const char *mailbox)
+{
+	const char *from = "From: Alice <alice@example.org>";
+	const char *p = strstr(msg, from);
+	char *r;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_ge(asprintf(&r, "%.*sSender: %s%s", (int)(p - msg), msg,
+	    mailbox, p + strlen(from)), 0);
+	return r;
+}
+
 /* Our own outbound, signed by alice, back in: valid only when trusted
  * and From is alice. */
 START_TEST(in_mime_roundtrip_signed)
@@ -975,6 +990,23 @@ START_TEST(in_mime_roundtrip_signed)
 	    PGP_MSG_R_SIGNER_MISMATCH), PGP_MSG_R_SIGNED_VALID |
 	    PGP_MSG_R_SIGNER_MISMATCH);
 	hdr_is(m, "PGP-Signer-Mismatch", "True");
+	pgp_msg_result_release(&r);
+	mime_message_free(&m);
+	free(mis);
+	/* no From field: the single Sender mailbox is the originator */
+	mis = sender_instead_of_from(enc.data, "Alice <alice@example.org>");
+	inbound(mis, strlen(mis), &o, &r, &out, &m);
+	ck_assert_uint_eq(r.flags & (PGP_MSG_R_SIGNED_VALID |
+	    PGP_MSG_R_SIGNER_MISMATCH), PGP_MSG_R_SIGNED_VALID);
+	hdr_is(m, "PGP-Signer-Mismatch", NULL);
+	pgp_msg_result_release(&r);
+	mime_message_free(&m);
+	free(mis);
+	mis = sender_instead_of_from(enc.data, "Eve <eve@ex.org>");
+	inbound(mis, strlen(mis), &o, &r, &out, &m);
+	ck_assert_uint_eq(r.flags & (PGP_MSG_R_SIGNED_VALID |
+	    PGP_MSG_R_SIGNER_MISMATCH), PGP_MSG_R_SIGNED_VALID |
+	    PGP_MSG_R_SIGNER_MISMATCH);
 	pgp_msg_result_release(&r);
 	mime_message_free(&m);
 	free(mis);

@@ -3,6 +3,8 @@
 # POSTERN_DEMO_DIR: it comes up, delivers its swaks message, and a second
 # message sent with the swaks command it prints arrives too, through
 # postern-milter when it is built (a forged info header is removed);
+# with postern-encrypt built, alice's copy arrives S/MIME-encrypted and
+# decrypts with openssl cms (the demo prints the plaintext);
 # status says running; start again restarts; stop ends every process it
 # started and status then says not running.
 set -u
@@ -21,8 +23,14 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 t/e2e/demo.sh > "$demo/start.out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "demo starts" || bad "demo start: exit $rc: $(cat "$demo/start.out")"
-grep -q '^demo: delivered to ' "$demo/start.out" && ok "its test message was delivered" ||
+grep -q '^demo: delivered ' "$demo/start.out" && ok "its test message was delivered" ||
     bad "no delivery in: $(cat "$demo/start.out")"
+if [ -x "$O/bin/postern-encrypt" ]; then
+	grep -q "^demo:   decrypted with alice's key" "$demo/start.out" &&
+	    grep -q '^demo:     | Hello from the Postern demo' "$demo/start.out" &&
+	    ok "postern-encrypt in the path: alice's copy S/MIME-encrypted, openssl cms decrypts it" ||
+	    bad "no encrypted copy for alice in: $(cat "$demo/start.out")"
+fi
 t/e2e/demo.sh status > "$demo/status.out" 2>&1 && grep -q "demo: running" "$demo/status.out" &&
     ok "status: running" || bad "status: $(cat "$demo/status.out")"
 
@@ -48,7 +56,7 @@ fi
 
 # start again: a restart, still delivering
 t/e2e/demo.sh > "$demo/restart.out" 2>&1 &&
-    grep -q 'restarting' "$demo/restart.out" && grep -q '^demo: delivered to ' "$demo/restart.out" &&
+    grep -q 'restarting' "$demo/restart.out" && grep -q '^demo: delivered ' "$demo/restart.out" &&
     ok "start again restarts and delivers" || bad "restart: $(cat "$demo/restart.out")"
 
 master=$(pf_attach "$demo/postfix" && e2e_master_pid)

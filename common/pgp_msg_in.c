@@ -678,7 +678,7 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct,
 		goto out;
 	/* the delivered message keeps the line ends of the input */
 	buf_reset(&in);
-	if (pgp_msg_put_eol(&in, plain.data != NULL ? plain.data : "",
+	if (buf_append_eol(&in, plain.data != NULL ? plain.data : "",
 	    plain.len, pgp_msg_eol(c->m)) < 0 || buf_append(&in, "", 0) < 0) {
 		err_set(error_r, "decrypted message too large");
 		goto out;

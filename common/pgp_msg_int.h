@@ -12,10 +12,6 @@
 #include "pgp.h"
 #include "pgp_msg.h"
 
-/* Append p[0..len) with every line end (LF or CRLF) turned into eol
- * ("\r\n" or "\n").  -1 when out is full. */
-int pgp_msg_put_eol(struct buf *out, const char *p, size_t len,
-    const char *eol);
 /* "\r\n" or "\n" for the message's line ends. */
 const char *pgp_msg_eol(const struct mime_message *m);
 /* Is e's name (len bytes, no colon) name, case-insensitively? */

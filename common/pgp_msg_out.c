@@ -98,7 +98,7 @@ split_entity(const struct mime_message *m, const char *eol,
 			continue;
 		if (pgp_msg_field_is(f, "Content-Type"))
 			have_ctype = 1;
-		if (pgp_msg_put_eol(b, f->raw, f->raw_len, e) < 0 ||
+		if (buf_append_eol(b, f->raw, f->raw_len, e) < 0 ||
 		    ((f->raw_len == 0 || f->raw[f->raw_len - 1] != '\n') &&
 		    buf_puts(b, e) < 0))
 			return err_set(error_r, "message too large");
@@ -117,7 +117,7 @@ split_entity(const struct mime_message *m, const char *eol,
 static int
 put_lines(struct buf *out, const char *eol, const char *text)
 {
-	return pgp_msg_put_eol(out, text, strlen(text), eol);
+	return buf_append_eol(out, text, strlen(text), eol);
 }
 
 static int
@@ -161,7 +161,7 @@ mime_encrypt(struct out_ctx *c, const struct mime_message *m,
 	    b, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    pgp_msg_put_eol(&res, arm.data, arm.len, eol) < 0 ||
+	    buf_append_eol(&res, arm.data, arm.len, eol) < 0 ||
 	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
 	    buf_puts(&res, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
@@ -333,14 +333,14 @@ mime_sign(struct out_ctx *c, struct mime_message *m, struct buf *out,
 	    "--%s\n", micalg, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    pgp_msg_put_eol(&res, ent.data, ent.len, eol) < 0 ||
+	    buf_append_eol(&res, ent.data, ent.len, eol) < 0 ||
 	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s", b) < 0 ||
 	    put_lines(&res, eol, "\n"
 	    "Content-Type: application/pgp-signature; name=\"signature.asc\"\n"
 	    "Content-Description: OpenPGP digital signature\n"
 	    "Content-Disposition: attachment; filename=\"signature.asc\"\n"
 	    "\n") < 0 ||
-	    pgp_msg_put_eol(&res, sig.data, sig.len, eol) < 0 ||
+	    buf_append_eol(&res, sig.data, sig.len, eol) < 0 ||
 	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
 	    buf_puts(&res, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
@@ -471,7 +471,7 @@ inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
 		rc = PGP_MSG_REFUSED;
 		goto out;
 	}
-	if (pgp_msg_put_eol(&canon, text.data, text.len, "\r\n") < 0 ||
+	if (buf_append_eol(&canon, text.data, text.len, "\r\n") < 0 ||
 	    buf_append(&canon, "", 0) < 0) {
 		err_set(error_r, "text part too large");
 		rc = PGP_MSG_REFUSED;

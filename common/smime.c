@@ -376,37 +376,6 @@ b64_encode(const unsigned char *p, size_t len, const char *eol,
 	return 0;
 }
 
-/* Append p with every line end turned into eol ("\r\n" or "\n"); runs
- * of lines that already end that way are copied in one go. */
-static int
-put_eol(struct buf *out, const char *p, size_t len, const char *eol)
-{
-	int crlf = eol[0] == '\r';
-	size_t run = 0, pos = 0;
-
-	if (buf_reserve(out, len + 2) < 0)
-		return -1;
-	while (pos < len) {
-		const char *nl = memchr(p + pos, '\n', len - pos);
-		size_t i, end;
-		int has_cr;
-
-		if (nl == NULL)
-			break;
-		i = (size_t)(nl - p);
-		has_cr = i > run && p[i - 1] == '\r';
-		pos = i + 1;
-		if (has_cr == crlf)
-			continue;
-		end = has_cr ? i - 1 : i;
-		if (buf_append(out, p + run, end - run) < 0 ||
-		    buf_puts(out, eol) < 0)
-			return -1;
-		run = pos;
-	}
-	return buf_append(out, p + run, len - run);
-}
-
 static const char *
 detect_eol(const char *p, size_t len)
 {
@@ -710,13 +679,13 @@ rebuild(const char *msg, size_t len, const char *ent, size_t ent_len,
 				    v, sizeof(v)) == 0;
 			}
 		}
-		if (!drop && put_eol(out, l, n, eol) < 0)
+		if (!drop && buf_append_eol(out, l, n, eol) < 0)
 			return -1;
 		pos += n;
 	}
 	if (buf_puts(out, "MIME-Version: 1.0") < 0 || buf_puts(out, eol) < 0)
 		return -1;
-	if (inner.hdr_len > 0 && put_eol(out, inner.hdr, inner.hdr_len,
+	if (inner.hdr_len > 0 && buf_append_eol(out, inner.hdr, inner.hdr_len,
 	    eol) < 0)
 		return -1;
 	if (inner.hdr_len > 0 && inner.hdr[inner.hdr_len - 1] != '\n' &&
@@ -724,7 +693,7 @@ rebuild(const char *msg, size_t len, const char *ent, size_t ent_len,
 		return -1;
 	if (buf_puts(out, eol) < 0)
 		return -1;
-	return put_eol(out, inner.body, inner.body_len, eol);
+	return buf_append_eol(out, inner.body, inner.body_len, eol);
 }
 
 int
@@ -806,7 +775,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 			buf_init(&der, max);
 			buf_init(&canon, max * 2);
 			if (entity_der(&sig, &der) < 0 ||
-			    put_eol(&canon, parts[0].p, parts[0].len,
+			    buf_append_eol(&canon, parts[0].p, parts[0].len,
 			    "\r\n") < 0) {
 				buf_release(&der);
 				buf_release(&canon);
@@ -1221,7 +1190,7 @@ build_entity(const char *msg, size_t len, const struct smime_opts *opts,
 			pos += n;
 			continue;
 		}
-		if (put_eol(content ? ent : outer, l, n, "\r\n") < 0)
+		if (buf_append_eol(content ? ent : outer, l, n, "\r\n") < 0)
 			return -1;
 		if (content && (n == 0 || l[n - 1] != '\n') &&
 		    buf_puts(ent, "\r\n") < 0)
@@ -1243,7 +1212,7 @@ build_entity(const char *msg, size_t len, const struct smime_opts *opts,
 		}
 	if (buf_puts(ent, "\r\n") < 0)
 		return -1;
-	return put_eol(ent, m.body, m.body_len, "\r\n");
+	return buf_append_eol(ent, m.body, m.body_len, "\r\n");
 }
 
 static int
@@ -1344,10 +1313,10 @@ static int
 assemble(const struct buf *outer, const struct buf *ent, const char *eol,
     struct buf *out)
 {
-	if (put_eol(out, outer->data, outer->len, eol) < 0 ||
+	if (buf_append_eol(out, outer->data, outer->len, eol) < 0 ||
 	    buf_puts(out, "MIME-Version: 1.0") < 0 || buf_puts(out, eol) < 0)
 		return -1;
-	return put_eol(out, ent->data, ent->len, eol);
+	return buf_append_eol(out, ent->data, ent->len, eol);
 }
 
 enum outbound_op { OP_ENCRYPT = 1, OP_SIGN = 2 };

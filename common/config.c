@@ -10,6 +10,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "str.h"
 
 #define K 1024LL
 #define M (1024LL * 1024)
@@ -375,19 +376,6 @@ out:
 	return rc;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int
 apply_line(struct config *cfg, const char *file, int lineno, char *text,
     const char **error_r)
@@ -400,10 +388,10 @@ apply_line(struct config *cfg, const char *file, int lineno, char *text,
 	eq = strchr(text, '=');
 	if (eq == NULL)
 		return err_set(error_r, "%s:%d: missing '=' in '%s'", file,
-		    lineno, trim(text));
+		    lineno, str_trim(text));
 	*eq = '\0';
-	name = trim(text);
-	value = trim(eq + 1);
+	name = str_trim(text);
+	value = str_trim(eq + 1);
 	def = config_def_find(name);
 	if (def == NULL)
 		return err_set(error_r, "%s:%d: unknown parameter '%s'", file,
@@ -437,12 +425,12 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 		if (line[0] == '#')
 			continue;
 		if (isspace((unsigned char)line[0]) &&
-		    trim(line)[0] != '\0' && logical.len > 0) {
+		    str_trim(line)[0] != '\0' && logical.len > 0) {
 			/* continuation of the previous logical line */
-			if (trim(line)[0] == '#')
+			if (str_trim(line)[0] == '#')
 				continue;
 			if (buf_putc(&logical, ' ') < 0 ||
-			    buf_puts(&logical, trim(line)) < 0) {
+			    buf_puts(&logical, str_trim(line)) < 0) {
 				err_set(error_r, "%s:%d: line too long", file,
 				    lineno);
 				goto out;
@@ -453,7 +441,7 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 		    apply_line(cfg, file, start, logical.data, error_r) < 0)
 			goto out;
 		buf_reset(&logical);
-		if (trim(line)[0] == '\0')
+		if (str_trim(line)[0] == '\0')
 			continue;
 		if (isspace((unsigned char)line[0])) {
 			err_set(error_r, "%s:%d: continuation line without "
@@ -461,7 +449,7 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 			goto out;
 		}
 		start = lineno;
-		buf_puts(&logical, trim(line));
+		buf_puts(&logical, str_trim(line));
 	}
 	if (ferror(fp)) {
 		err_set(error_r, "%s: read error: %s", file, strerror(errno));

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "pgp_keyring.h"
 #include "secret.h"
+#include "str.h"
 
 
 static const char gpg_conf_base[] =
@@ -630,8 +631,7 @@ pgp_keyinfo_from_key(gpgme_key_t key, struct pgp_keyinfo *info,
 		if (u->email == NULL || *u->email == '\0' ||
 		    address_normalize(u->email, addr, sizeof(addr)) < 0)
 			continue;
-		for (j = 0; addr[j] != '\0'; j++)
-			addr[j] = tolower((unsigned char)addr[j]);
+		str_lower(addr);
 		for (j = 0; j < info->nemails; j++)
 			if (strcmp(info->emails[j], addr) == 0)
 				dup = 1;

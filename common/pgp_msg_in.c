@@ -19,6 +19,7 @@
 #include "pgp_msg.h"
 #include "pgp_msg_int.h"
 #include "store_pgp.h"
+#include "str.h"
 
 #define FROM_INVALID "<no single valid From address>"
 /* A signature made more than this far from the Date header belongs to
@@ -105,18 +106,6 @@ pgp_msg_in_has_8bit(const char *p, size_t len)
 
 /* ---- From ---------------------------------------------------------------- */
 
-static void
-trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
-
 /*
  * Does the display name (name[0..len)) show an e-mail address other than
  * addr ("manager@corp <eve@corp>")?  Readers see the name, so such a
@@ -191,7 +180,7 @@ from_address(const struct mime_message *m, char *out, size_t size)
 		} else {
 			p = v.data;
 		}
-		trim(p);
+		p = str_trim(p);
 		if (strchr(p, '@') != NULL && strpbrk(p, " \t<>\"()") == NULL &&
 		    strlen(p) < size && (lt == NULL ||
 		    !display_spoofs(v.data, (size_t)(lt - v.data), p)))

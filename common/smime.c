@@ -21,6 +21,7 @@
 #include "mime.h"
 #include "smime.h"
 #include "smime_int.h"
+#include "str.h"
 
 #define FIELD_MAX 8192
 #define MAX_PARTS 64
@@ -116,25 +117,6 @@ header_get(const char *hdr, size_t len, const char *name, char *out,
 	return in ? 0 : -1;
 }
 
-static void
-trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
-
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
 /* Content-Type "type/sub; a=b; c="d"" into m. */
 static void
 parse_ctype(const char *v, struct ment *m)
@@ -148,7 +130,7 @@ parse_ctype(const char *v, struct ment *m)
 	    n + 1 < sizeof(m->type))
 		m->type[n++] = *p++;
 	m->type[n] = '\0';
-	lower(m->type);
+	str_lower(m->type);
 	while (*p != '\0') {
 		char pname[64], pval[256];
 		size_t a = 0, b = 0;
@@ -193,17 +175,17 @@ parse_ctype(const char *v, struct ment *m)
 			}
 		}
 		pval[b] = '\0';
-		lower(pname);
+		str_lower(pname);
 		if (strcmp(pname, "smime-type") == 0) {
 			smime_strlcpy(m->smime_type, pval, sizeof(m->smime_type));
-			lower(m->smime_type);
+			str_lower(m->smime_type);
 		} else if (strcmp(pname, "name") == 0)
 			smime_strlcpy(m->name, pval, sizeof(m->name));
 		else if (strcmp(pname, "boundary") == 0)
 			smime_strlcpy(m->boundary, pval, sizeof(m->boundary));
 		else if (strcmp(pname, "protocol") == 0) {
 			smime_strlcpy(m->protocol, pval, sizeof(m->protocol));
-			lower(m->protocol);
+			str_lower(m->protocol);
 		}
 	}
 }
@@ -221,9 +203,7 @@ ment_parse(const char *p, size_t len, struct ment *m)
 		snprintf(m->type, sizeof(m->type), "text/plain");
 	if (header_get(m->hdr, m->hdr_len, "Content-Transfer-Encoding", v,
 	    sizeof(v)) == 0) {
-		trim(v);
-		lower(v);
-		smime_strlcpy(m->cte, v, sizeof(m->cte));
+		smime_strlcpy(m->cte, str_lower(str_trim(v)), sizeof(m->cte));
 	}
 }
 
@@ -571,7 +551,7 @@ from_address(const char *msg, size_t len, char *out, size_t size)
 	} else {
 		p = v;
 	}
-	trim(p);
+	p = str_trim(p);
 	if (strchr(p, '@') == NULL || strpbrk(p, " \t<>\"") != NULL)
 		return;
 	smime_strlcpy(out, p, size);
@@ -666,13 +646,13 @@ rebuild(const char *msg, size_t len, const char *ent, size_t ent_len,
 
 		if (l[0] != ' ' && l[0] != '\t') {
 			const char *colon = memchr(l, ':', n);
-			char name[128], v[8];
+			char raw[128], v[8], *name;
 
 			drop = 0;
-			if (colon != NULL && (size_t)(colon - l) < sizeof(name)) {
-				memcpy(name, l, (size_t)(colon - l));
-				name[colon - l] = '\0';
-				trim(name);
+			if (colon != NULL && (size_t)(colon - l) < sizeof(raw)) {
+				memcpy(raw, l, (size_t)(colon - l));
+				raw[colon - l] = '\0';
+				name = str_trim(raw);
 				drop = strncasecmp(name, "Content-", 8) == 0 ||
 				    strcasecmp(name, "MIME-Version") == 0 ||
 				    header_get(inner.hdr, inner.hdr_len, name,

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "store.h"
 #include "store_pgp.h"
+#include "str.h"
 
 static void
 caps_text(unsigned caps, char out[4])
@@ -24,13 +25,6 @@ caps_text(unsigned caps, char out[4])
 	out[i] = '\0';
 }
 
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		*s = tolower((unsigned char)*s);
-}
-
 /* An address or a domain, lowercased; -1 if neither. */
 static int
 norm_email_or_domain(const char *in, char out[ADDRESS_MAX + 1])
@@ -40,7 +34,7 @@ norm_email_or_domain(const char *in, char out[ADDRESS_MAX + 1])
 			return -1;
 	} else if (domain_normalize(in, out, ADDRESS_MAX + 1) < 0)
 		return -1;
-	lower(out);
+	str_lower(out);
 	return 0;
 }
 
@@ -484,7 +478,7 @@ addr_and_domain(const char *addr, char a[ADDRESS_MAX + 1],
 {
 	if (address_normalize(addr, a, ADDRESS_MAX + 1) < 0)
 		return err_set(error_r, "bad address '%s'", addr);
-	lower(a);
+	str_lower(a);
 	*d_r = address_domain(a);
 	return 0;
 }

@@ -326,8 +326,8 @@ store_pgp_resolve(struct store *st, const char *id,
 void
 store_pgp_row_release(struct store_pgp_row *row)
 {
-	pgp_strv_free(&row->emails, row->nemails);
-	pgp_strv_free(&row->assoc, row->nassoc);
+	str_array_free(&row->emails, row->nemails);
+	str_array_free(&row->assoc, row->nassoc);
 	free(row->uid);
 	memset(row, 0, sizeof(*row));
 }
@@ -523,7 +523,7 @@ store_pgp_select_encrypt(struct store *st, const char *addr, time_t now,
 	n = 0;
 	rc = 0;
 out:
-	pgp_strv_free(&v, n);
+	str_array_free(&v, n);
 	sqlite3_finalize(s);
 	return rc;
 }

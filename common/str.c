@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "str.h"
@@ -24,4 +25,17 @@ str_lower(char *s)
 	for (p = s; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return s;
+}
+
+void
+str_array_free(char ***v, size_t n)
+{
+	size_t i;
+
+	if (*v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
 }

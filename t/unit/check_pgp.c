@@ -114,7 +114,7 @@ make_external(const char *name, char fpr_r[PGP_FPR_MAX + 1])
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(n, 1);
 	snprintf(fpr_r, PGP_FPR_MAX + 1, "%s", fprs[0]);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	free(cert);
 	free(path);
 }
@@ -548,7 +548,7 @@ START_TEST(import_export_revoke_delete)
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(nf, 1);
 	ck_assert_str_eq(fprs[0], alice);
-	pgp_strv_free(&fprs, nf);
+	str_array_free(&fprs, nf);
 	/* now protected by k2's passphrase (flush the agent's cache) */
 	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent",
 	    home2), 0);
@@ -623,7 +623,7 @@ START_TEST(uid_rules)
 	ck_assert_int_eq(pgp_keyring_import(kr, cert, len, NULL, &fprs, &nf,
 	    &error), 0);
 	snprintf(mal, sizeof(mal), "%s", fprs[0]);
-	pgp_strv_free(&fprs, nf);
+	str_array_free(&fprs, nf);
 	free(cert);
 	ck_assert_int_eq(pgp_keyring_list(kr, mal, &keys, &n, &error), 0);
 	ck_assert_uint_eq(n, 1);

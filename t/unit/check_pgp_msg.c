@@ -110,7 +110,7 @@ setup(void)
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(n, 1);
 	snprintf(bob, sizeof(bob), "%s", fprs[0]);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	free(cert);
 	/* the external gpg home knows bob's secret and alice's cert */
 	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --armor "

@@ -1,5 +1,6 @@
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "str.h"
@@ -38,6 +39,21 @@ START_TEST(lower)
 }
 END_TEST
 
+START_TEST(array_free)
+{
+	char **v = calloc(3, sizeof(*v));
+
+	ck_assert_ptr_nonnull(v);
+	v[0] = strdup("a");
+	v[1] = NULL;
+	v[2] = strdup("c");
+	str_array_free(&v, 3);
+	ck_assert_ptr_null(v);
+	str_array_free(&v, 3);
+	ck_assert_ptr_null(v);
+}
+END_TEST
+
 Suite *
 str_suite(void)
 {
@@ -47,6 +63,7 @@ str_suite(void)
 	tcase_add_loop_test(tc, trim, 0,
 	    (int)(sizeof(trim_cases) / sizeof(trim_cases[0])));
 	tcase_add_test(tc, lower);
+	tcase_add_test(tc, array_free);
 	suite_add_tcase(s, tc);
 	return s;
 }

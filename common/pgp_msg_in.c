@@ -93,17 +93,6 @@ pgp_msg_in_nomem(const char **error_r)
 	return err_set(error_r, "out of memory or too many info headers");
 }
 
-int
-pgp_msg_in_has_8bit(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] >= 0x80 || p[i] == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- From ---------------------------------------------------------------- */
 
 /*
@@ -680,7 +669,7 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct,
 	    MIME_D_HEADER_NO_END))) {
 		/* plain text encrypted without a MIME header */
 		copy = mime_build_leaf("text/plain",
-		    pgp_msg_in_has_8bit(in.data, in.len) ? MIME_CTE_QP :
+		    mime_has_8bit_or_nul(in.data, in.len) ? MIME_CTE_QP :
 		    MIME_CTE_7BIT, in.data, in.len, error_r);
 	} else {
 		if (protected_headers(c, nm, error_r) < 0)

@@ -566,8 +566,8 @@ text_leaf(const struct piece *pc, const char **error_r)
 		buf_puts(&ct, "; charset=");
 		mime_param_quote(pc->charset, &ct);
 	}
-	n = mime_build_leaf(ct.data, pgp_msg_in_has_8bit(pc->text.data,
-	    pc->text.len) ?
+	n = mime_build_leaf(ct.data,
+	    mime_has_8bit_or_nul(pc->text.data, pc->text.len) ?
 	    MIME_CTE_QP : MIME_CTE_7BIT, pc->text.data != NULL ?
 	    pc->text.data : "", pc->text.len, error_r);
 	buf_release(&ct);

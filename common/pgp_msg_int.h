@@ -105,7 +105,6 @@ struct pgp_msg_in_ctx {
 };
 
 int pgp_msg_in_nomem(const char **error_r);
-int pgp_msg_in_has_8bit(const char *p, size_t len);
 /* Headers for every signature of res at level, tallied into t. */
 int pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c,
     const struct pgp_result *res,

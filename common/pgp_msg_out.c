@@ -442,17 +442,6 @@ text_type(const struct mime_entity *e, int utf8, struct buf *out)
 	return rc;
 }
 
-static int
-has_8bit(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] >= 0x80 || p[i] == 0)
-			return 1;
-	return 0;
-}
-
 /* Encrypt or clear-sign one text leaf in place. */
 static int
 inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
@@ -486,7 +475,7 @@ inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
 		err_set(error_r, "out of memory");
 		goto out;
 	}
-	n = mime_build_leaf(type.data, has_8bit(res.data, res.len) ?
+	n = mime_build_leaf(type.data, mime_has_8bit_or_nul(res.data, res.len) ?
 	    MIME_CTE_QP : MIME_CTE_7BIT, res.data, res.len, error_r);
 	if (n == NULL)
 		goto out;

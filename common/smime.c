@@ -8,7 +8,6 @@
  * enters a part that is not the root or the content of a signature layer.
  */
 #include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "err.h"
 #include "mime.h"
+#include "mime_codec.h"
 #include "smime.h"
 #include "smime_int.h"
 #include "str.h"
@@ -426,25 +426,6 @@ scan_parts(const char *p, size_t len, int depth, unsigned *flags)
 		scan_parts(parts[i].p, parts[i].len, depth + 1, flags);
 }
 
-/* Any byte >= 0x80 or NUL in p[0..n)?  Eight bytes at a time. */
-static int
-has_8bit(const char *p, size_t n)
-{
-	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, 8);
-		if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
-			return 1;
-	}
-	for (; n > 0; p++, n--)
-		if ((unsigned char)*p >= 0x80 || *p == '\0')
-			return 1;
-	return 0;
-}
-
 /* 8-bit bytes in a (leaf) part declared 7bit (or with no CTE)? */
 static int
 illegal_7bit(const char *p, size_t len, int depth)
@@ -456,7 +437,7 @@ illegal_7bit(const char *p, size_t len, int depth)
 	if (depth > SCAN_DEPTH)
 		return 0;
 	ment_parse(p, len, &m);
-	if (has_8bit(m.hdr, m.hdr_len))
+	if (mime_has_8bit_or_nul(m.hdr, m.hdr_len))
 		return 1;
 	if (strncmp(m.type, "multipart/", 10) == 0) {
 		n = multipart_split(m.body, m.body_len, m.boundary, parts,
@@ -470,7 +451,7 @@ illegal_7bit(const char *p, size_t len, int depth)
 	    strcmp(m.cte, "quoted-printable") != 0 &&
 	    strcmp(m.cte, "base64") != 0)
 		return 0;
-	return has_8bit(m.body, m.body_len);
+	return mime_has_8bit_or_nul(m.body, m.body_len);
 }
 
 /* ---- inbound ---- */

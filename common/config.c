@@ -163,6 +163,20 @@ range_text(const struct config_def *def)
 }
 
 int
+config_parse_bool(const char *value, int *b_r)
+{
+	if (strcasecmp(value, "yes") == 0 ||
+	    strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+		*b_r = 1;
+	else if (strcasecmp(value, "no") == 0 ||
+	    strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		*b_r = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int
 config_parse_value(const struct config_def *def, const char *value,
     long long *num_r, const char **error_r)
 {
@@ -181,16 +195,11 @@ config_parse_value(const struct config_def *def, const char *value,
 			    value, def->name);
 		return 0;
 	case CONFIG_BOOL:
-		if (strcasecmp(value, "yes") == 0 ||
-		    strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
-			*num_r = 1;
-		else if (strcasecmp(value, "no") == 0 ||
-		    strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
-			*num_r = 0;
-		else
+		if (config_parse_bool(value, &ok) < 0)
 			return err_set(error_r,
 			    "bad value '%s' for '%s': want yes or no",
 			    value, def->name);
+		*num_r = ok;
 		return 0;
 	case CONFIG_ENUM: {
 		const char *p = def->values;

@@ -167,6 +167,27 @@ packet_body(const unsigned char *p, size_t len, int *tag_r, size_t *blen_r)
 	return p + hl;
 }
 
+/* Where the radix-64 data of the armor at b ("-----BEGIN PGP ...")
+ * starts: after its header lines and the blank line that ends them;
+ * end when there is no blank line. */
+static const char *
+armor_body(const char *b, const char *end)
+{
+	const char *q = b;
+
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+
+		if (nl == NULL)
+			return end;
+		q = nl + 1;
+		if (q < end && (*q == '\n' || (*q == '\r' &&
+		    q + 1 < end && q[1] == '\n')))
+			return q + (*q == '\r' ? 2 : 1);
+	}
+	return q;
+}
+
 /* The first bytes of the OpenPGP data in p, armored or binary, into bin
  * (about 384 bytes: enough for the first packet headers). */
 static void
@@ -175,23 +196,8 @@ first_bytes(const char *p, size_t len, struct buf *bin)
 	const char *b = memmem(p, len, "-----BEGIN PGP ", 15);
 
 	if (b != NULL) {
-		/* skip the armor header lines up to the blank line */
-		const char *q = b, *end = p + len;
+		const char *end = p + len, *q = armor_body(b, end);
 
-		while (q < end) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-
-			if (nl == NULL) {
-				q = end;
-				break;
-			}
-			q = nl + 1;
-			if (q < end && (*q == '\n' || (*q == '\r' &&
-			    q + 1 < end && q[1] == '\n'))) {
-				q += *q == '\r' ? 2 : 1;
-				break;
-			}
-		}
 		(void)mime_base64_decode(q, (size_t)(end - q) < 512 ?
 		    (size_t)(end - q) : 512, bin, NULL);
 	} else {
@@ -260,23 +266,8 @@ pgp_msg_key_is_public(const char *data, size_t len)
 
 	buf_init(&bin, 0);
 	if (b != NULL) {
-		const char *q = b, *end = data + len, *e;
+		const char *end = data + len, *q = armor_body(b, end), *e;
 
-		/* the body: after the blank line, up to the checksum/END */
-		while (q < end) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-
-			if (nl == NULL) {
-				q = end;
-				break;
-			}
-			q = nl + 1;
-			if (q < end && (*q == '\n' || (*q == '\r' &&
-			    q + 1 < end && q[1] == '\n'))) {
-				q += *q == '\r' ? 2 : 1;
-				break;
-			}
-		}
 		/* the body ends at the "=XXXX" checksum line or at END */
 		for (e = q; e < end; ) {
 			const char *nl = memchr(e, '\n', (size_t)(end - e));

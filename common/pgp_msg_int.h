@@ -16,6 +16,8 @@
 const char *pgp_msg_eol(const struct mime_message *m);
 /* Is e's name (len bytes, no colon) name, case-insensitively? */
 int pgp_msg_field_is(const struct mime_field *f, const char *name);
+/* Is e's Content-Disposition "attachment"? */
+int pgp_msg_is_attachment(const struct mime_entity *e);
 /* A fresh boundary "=_pgp_HEX" (24 random hex digits) that does not
  * occur in avoid[0..len).  -1 when no random bytes. */
 int pgp_msg_boundary(char *out, size_t size, const char *avoid, size_t len);

@@ -360,23 +360,10 @@ out:
 /* ---- PGP/INLINE ---------------------------------------------------------- */
 
 static int
-is_attachment(const struct mime_entity *e)
-{
-	struct buf d;
-	int r;
-
-	buf_init(&d, 256);
-	r = mime_entity_disposition(e, &d) == 0 && d.len > 0 &&
-	    strcmp(d.data, "attachment") == 0;
-	buf_release(&d);
-	return r;
-}
-
-static int
 is_body_text(const struct mime_entity *e)
 {
 	return e->children == NULL && mime_entity_is(e, "text", "plain") &&
-	    !is_attachment(e);
+	    !pgp_msg_is_attachment(e);
 }
 
 /* A multipart/alternative with a text/plain alternative, or NULL. */
@@ -566,7 +553,8 @@ inline_all(struct out_ctx *c, struct mime_message *m, struct buf *out,
 	for (i = 0; i < n; i++) {
 		struct mime_entity *e = v[i];
 		int html = e->children == NULL &&
-		    mime_entity_is(e, "text", "html") && !is_attachment(e);
+		    mime_entity_is(e, "text", "html") &&
+		    !pgp_msg_is_attachment(e);
 
 		if (is_body_text(e) || (html && c->o->html_to_text))
 			r = inline_text(c, m, e, html, error_r);

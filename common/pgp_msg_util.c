@@ -26,6 +26,19 @@ pgp_msg_field_is(const struct mime_field *f, const char *name)
 }
 
 int
+pgp_msg_is_attachment(const struct mime_entity *e)
+{
+	struct buf d;
+	int r;
+
+	buf_init(&d, 256);
+	r = mime_entity_disposition(e, &d) == 0 && d.len > 0 &&
+	    strcmp(d.data, "attachment") == 0;
+	buf_release(&d);
+	return r;
+}
+
+int
 pgp_msg_boundary(char *out, size_t size, const char *avoid, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

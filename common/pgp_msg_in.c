@@ -19,7 +19,6 @@
 #include "pgp_msg.h"
 #include "pgp_msg_int.h"
 #include "store_pgp.h"
-#include "str.h"
 
 #define FROM_INVALID "<no single valid From address>"
 /* A signature made more than this far from the Date header belongs to
@@ -136,8 +135,7 @@ from_address(const struct mime_message *m, char *out, size_t size)
 	    "Sender" : "From";
 	const struct mime_field *f;
 	struct buf v;
-	char *lt, *gt, *p;
-	int quote = 0, angle = 0, comma = 0;
+	char *lt, *p;
 
 	snprintf(out, size, "%s", FROM_INVALID);
 	if (mime_field_count(m->root, name) != 1 ||
@@ -148,33 +146,11 @@ from_address(const struct mime_message *m, char *out, size_t size)
 		buf_release(&v);
 		return;
 	}
-	for (p = v.data; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quote = !quote;
-		else if (!quote && *p == '<')
-			angle++;
-		else if (!quote && *p == '>' && angle > 0)
-			angle--;
-		else if (!quote && angle == 0 && *p == ',')
-			comma = 1;
-	}
-	if (!comma) {
-		lt = strrchr(v.data, '<');
-		gt = lt != NULL ? strchr(lt, '>') : NULL;
-		if (lt != NULL && gt != NULL) {
-			*gt = '\0';
-			p = lt + 1;
-		} else {
-			p = v.data;
-		}
-		p = str_trim(p);
-		if (strchr(p, '@') != NULL && strpbrk(p, " \t<>\"()") == NULL &&
-		    strlen(p) < size && (lt == NULL ||
-		    !display_spoofs(v.data, (size_t)(lt - v.data), p)))
-			snprintf(out, size, "%s", p);
-	}
+	p = address_mailbox(v.data, &lt);
+	if (p != NULL && strchr(p, '@') != NULL &&
+	    strpbrk(p, " \t<>\"()") == NULL && strlen(p) < size &&
+	    (lt == NULL || !display_spoofs(v.data, (size_t)(lt - v.data), p)))
+		snprintf(out, size, "%s", p);
 	buf_release(&v);
 }
 

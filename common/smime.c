@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "address.h"
 #include "err.h"
 #include "mime.h"
 #include "mime_codec.h"
@@ -496,9 +497,9 @@ static void
 from_address(const char *msg, size_t len, char *out, size_t size)
 {
 	struct ment m;
-	char v[FIELD_MAX], *lt, *gt, *p;
+	char v[FIELD_MAX], *p;
 	const char *field = "From";
-	int nfrom, quote = 0, angle = 0, comma = 0;
+	int nfrom;
 
 	smime_strlcpy(out, SMIME_FROM_INVALID, size);
 	split_header(msg, len, &m);
@@ -510,30 +511,9 @@ from_address(const char *msg, size_t len, char *out, size_t size)
 	if (nfrom != 1 ||
 	    header_get(m.hdr, m.hdr_len, field, v, sizeof(v)) < 0)
 		return;
-	for (p = v; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quote = !quote;
-		else if (!quote && *p == '<')
-			angle++;
-		else if (!quote && *p == '>' && angle > 0)
-			angle--;
-		else if (!quote && angle == 0 && *p == ',')
-			comma = 1;
-	}
-	if (comma)
-		return;
-	lt = strrchr(v, '<');
-	gt = lt != NULL ? strchr(lt, '>') : NULL;
-	if (lt != NULL && gt != NULL) {
-		*gt = '\0';
-		p = lt + 1;
-	} else {
-		p = v;
-	}
-	p = str_trim(p);
-	if (strchr(p, '@') == NULL || strpbrk(p, " \t<>\"") != NULL)
+	p = address_mailbox(v, NULL);
+	if (p == NULL || strchr(p, '@') == NULL ||
+	    strpbrk(p, " \t<>\"") != NULL)
 		return;
 	smime_strlcpy(out, p, size);
 }

@@ -120,6 +120,18 @@ put_lines(struct buf *out, const char *eol, const char *text)
 	return buf_append_eol(out, text, strlen(text), eol);
 }
 
+/* A part's body p[0..len), then the delimiter that ends it: eol "--b",
+ * or after the last part the close delimiter eol "--b--" eol. */
+static int
+put_part(struct buf *out, const char *p, size_t len, const char *b,
+    int last, const char *eol)
+{
+	if (buf_append_eol(out, p, len, eol) < 0 || buf_puts(out, eol) < 0 ||
+	    buf_printf(out, last ? "--%s--" : "--%s", b) < 0)
+		return -1;
+	return last ? buf_puts(out, eol) : 0;
+}
+
 static int
 mime_encrypt(struct out_ctx *c, const struct mime_message *m,
     struct buf *out, const char **error_r)
@@ -161,9 +173,7 @@ mime_encrypt(struct out_ctx *c, const struct mime_message *m,
 	    b, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    buf_append_eol(&res, arm.data, arm.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
-	    buf_puts(&res, eol) < 0 ||
+	    put_part(&res, arm.data, arm.len, b, 1, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
 		err_set(error_r, "encrypted message too large");
 		rc = PGP_MSG_REFUSED;
@@ -333,16 +343,13 @@ mime_sign(struct out_ctx *c, struct mime_message *m, struct buf *out,
 	    "--%s\n", micalg, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    buf_append_eol(&res, ent.data, ent.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s", b) < 0 ||
+	    put_part(&res, ent.data, ent.len, b, 0, eol) < 0 ||
 	    put_lines(&res, eol, "\n"
 	    "Content-Type: application/pgp-signature; name=\"signature.asc\"\n"
 	    "Content-Description: OpenPGP digital signature\n"
 	    "Content-Disposition: attachment; filename=\"signature.asc\"\n"
 	    "\n") < 0 ||
-	    buf_append_eol(&res, sig.data, sig.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
-	    buf_puts(&res, eol) < 0 ||
+	    put_part(&res, sig.data, sig.len, b, 1, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
 		err_set(error_r, "signed message too large");
 		rc = PGP_MSG_REFUSED;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "str.h"
 
 static int
 domain_chars_ok(const char *d)
@@ -103,6 +104,39 @@ address_normalize(const char *in, char *out, size_t outsz)
 	if (domain_normalize(dom, out + ll + 1, outsz - ll - 1) < 0)
 		return -1;
 	return domain_is_wildcard(out + ll + 1) ? -1 : 0;
+}
+
+char *
+address_mailbox(char *v, char **lt_r)
+{
+	char *lt, *gt, *p;
+	int quote = 0, angle = 0, comma = 0;
+
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quote = !quote;
+		else if (!quote && *p == '<')
+			angle++;
+		else if (!quote && *p == '>' && angle > 0)
+			angle--;
+		else if (!quote && angle == 0 && *p == ',')
+			comma = 1;
+	}
+	lt = strrchr(v, '<');
+	if (lt_r != NULL)
+		*lt_r = lt;
+	if (comma)
+		return NULL;
+	gt = lt != NULL ? strchr(lt, '>') : NULL;
+	if (lt != NULL && gt != NULL) {
+		*gt = '\0';
+		p = lt + 1;
+	} else {
+		p = v;
+	}
+	return str_trim(p);
 }
 
 const char *

@@ -19,6 +19,7 @@
  * Ownership: results are written into caller buffers of the given size;
  * -1 means malformed input or too long for the buffer.
  * address_chain() fills a caller-owned struct address_chain.
+ * address_mailbox() cuts the caller's string in place and points into it.
  */
 #ifndef POSTERN_ADDRESS_H
 #define POSTERN_ADDRESS_H
@@ -49,6 +50,17 @@ struct address_chain {
 
 /* "<Alice@Example.COM>" -> "Alice@example.com"; -1 if not local@domain. */
 int address_normalize(const char *in, char *out, size_t outsz);
+/*
+ * The address in a From or Sender value v that names one mailbox
+ * ("Name <a@b.example>" or "a@b.example"), for the signer checks: the
+ * text between the last '<' and the '>' after it (the whole value when
+ * there is no such pair), white space trimmed.  v is cut in place (the
+ * '>' becomes NUL) and the result points into it.  NULL when v is a list:
+ * a comma outside quotes and angle brackets.  *lt_r (may be NULL) gets
+ * the last '<' in v, or NULL.  The result is not checked to be an
+ * address: callers apply their own rules.
+ */
+char *address_mailbox(char *v, char **lt_r);
 /* Pointer into addr (normalised) at the domain, or NULL. */
 const char *address_domain(const char *addr);
 /* "Example.COM" -> "example.com"; accepts "*.example.com"; -1 if bad. */

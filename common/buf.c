@@ -104,6 +104,35 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int
+buf_append_eol(struct buf *out, const char *p, size_t len, const char *eol)
+{
+	int crlf = eol[0] == '\r';
+	size_t run = 0, pos = 0;
+
+	if (buf_reserve(out, len + 2) < 0)
+		return -1;
+	while (pos < len) {
+		const char *nl = memchr(p + pos, '\n', len - pos);
+		size_t i, end;
+		int has_cr;
+
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - p);
+		has_cr = i > run && p[i - 1] == '\r';
+		pos = i + 1;
+		if (has_cr == crlf)
+			continue;
+		end = has_cr ? i - 1 : i;
+		if (buf_append(out, p + run, end - run) < 0 ||
+		    buf_puts(out, eol) < 0)
+			return -1;
+		run = pos;
+	}
+	return buf_append(out, p + run, len - run);
+}
+
 char *
 buf_steal(struct buf *b, size_t *len_r)
 {

@@ -31,6 +31,13 @@ int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append p[0..len) with every line end (LF or CRLF) turned into eol,
+ * which is "\r\n" or "\n"; a lone CR is kept as it is.  Runs of lines
+ * that already end in eol are copied in one go.  Room for len + 2 bytes
+ * is reserved first.  -1 when that or the result passes out's maximum, or
+ * on allocation failure; out may then hold part of p. */
+int buf_append_eol(struct buf *out, const char *p, size_t len,
+    const char *eol);
 /* Hand the data to the caller (free() it); the buf is left empty. */
 char *buf_steal(struct buf *b, size_t *len_r);
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "str.h"
 
 #define K 1024LL
 #define M (1024LL * 1024)
@@ -162,6 +163,20 @@ range_text(const struct config_def *def)
 }
 
 int
+config_parse_bool(const char *value, int *b_r)
+{
+	if (strcasecmp(value, "yes") == 0 ||
+	    strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
+		*b_r = 1;
+	else if (strcasecmp(value, "no") == 0 ||
+	    strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		*b_r = 0;
+	else
+		return -1;
+	return 0;
+}
+
+int
 config_parse_value(const struct config_def *def, const char *value,
     long long *num_r, const char **error_r)
 {
@@ -180,16 +195,11 @@ config_parse_value(const struct config_def *def, const char *value,
 			    value, def->name);
 		return 0;
 	case CONFIG_BOOL:
-		if (strcasecmp(value, "yes") == 0 ||
-		    strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
-			*num_r = 1;
-		else if (strcasecmp(value, "no") == 0 ||
-		    strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
-			*num_r = 0;
-		else
+		if (config_parse_bool(value, &ok) < 0)
 			return err_set(error_r,
 			    "bad value '%s' for '%s': want yes or no",
 			    value, def->name);
+		*num_r = ok;
 		return 0;
 	case CONFIG_ENUM: {
 		const char *p = def->values;
@@ -375,19 +385,6 @@ out:
 	return rc;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 static int
 apply_line(struct config *cfg, const char *file, int lineno, char *text,
     const char **error_r)
@@ -400,10 +397,10 @@ apply_line(struct config *cfg, const char *file, int lineno, char *text,
 	eq = strchr(text, '=');
 	if (eq == NULL)
 		return err_set(error_r, "%s:%d: missing '=' in '%s'", file,
-		    lineno, trim(text));
+		    lineno, str_trim(text));
 	*eq = '\0';
-	name = trim(text);
-	value = trim(eq + 1);
+	name = str_trim(text);
+	value = str_trim(eq + 1);
 	def = config_def_find(name);
 	if (def == NULL)
 		return err_set(error_r, "%s:%d: unknown parameter '%s'", file,
@@ -437,12 +434,12 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 		if (line[0] == '#')
 			continue;
 		if (isspace((unsigned char)line[0]) &&
-		    trim(line)[0] != '\0' && logical.len > 0) {
+		    str_trim(line)[0] != '\0' && logical.len > 0) {
 			/* continuation of the previous logical line */
-			if (trim(line)[0] == '#')
+			if (str_trim(line)[0] == '#')
 				continue;
 			if (buf_putc(&logical, ' ') < 0 ||
-			    buf_puts(&logical, trim(line)) < 0) {
+			    buf_puts(&logical, str_trim(line)) < 0) {
 				err_set(error_r, "%s:%d: line too long", file,
 				    lineno);
 				goto out;
@@ -453,7 +450,7 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 		    apply_line(cfg, file, start, logical.data, error_r) < 0)
 			goto out;
 		buf_reset(&logical);
-		if (trim(line)[0] == '\0')
+		if (str_trim(line)[0] == '\0')
 			continue;
 		if (isspace((unsigned char)line[0])) {
 			err_set(error_r, "%s:%d: continuation line without "
@@ -461,7 +458,7 @@ read_file(struct config *cfg, const char *file, FILE *fp,
 			goto out;
 		}
 		start = lineno;
-		buf_puts(&logical, trim(line));
+		buf_puts(&logical, str_trim(line));
 	}
 	if (ferror(fp)) {
 		err_set(error_r, "%s: read error: %s", file, strerror(errno));

@@ -87,6 +87,10 @@ int config_bool(const struct config *cfg, const char *name);
 
 const struct config_def *config_def_find(const char *name);
 const char *config_type_name(enum config_type type);
+/* A boolean: yes, true or 1 gives *b_r 1; no, false or 0 gives 0 (the
+ * words in any case); anything else -1 and *b_r untouched.  Also the
+ * words of smime_opts_set() and pgp_msg_opts_set(). */
+int config_parse_bool(const char *value, int *b_r);
 /* Parse one value by its definition into *num_r (int/size/time/bool). */
 int config_parse_value(const struct config_def *def, const char *value,
     long long *num_r, const char **error_r);

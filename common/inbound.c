@@ -731,7 +731,7 @@ do_pgp(const struct inbound_env *env, const struct inbound_msg *im,
 				continue;
 			}
 			n += nf;
-			pgp_strv_free(&fprs, nf);
+			str_array_free(&fprs, nf);
 		}
 		buf_printf(&res->log, " pgp-imported=%zu", n);
 	}

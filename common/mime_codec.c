@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -279,6 +280,40 @@ escape:
 	return 0;
 }
 
+/* ---- 8-bit scan ------------------------------------------------------- */
+
+/* Eight bytes at a time: a word with a high bit set, or (with nul) a zero
+ * byte, ends the scan; the tail goes byte by byte. */
+static int
+scan_8bit(const char *p, size_t n, int nul)
+{
+	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		if ((w & hi) != 0 || (nul && ((w - lo) & ~w & hi) != 0))
+			return 1;
+	}
+	for (; n > 0; p++, n--)
+		if ((unsigned char)*p >= 0x80 || (nul && *p == '\0'))
+			return 1;
+	return 0;
+}
+
+int
+mime_has_8bit(const char *p, size_t len)
+{
+	return scan_8bit(p, len, 0);
+}
+
+int
+mime_has_8bit_or_nul(const char *p, size_t len)
+{
+	return scan_8bit(p, len, 1);
+}
+
 /* ---- charsets --------------------------------------------------------- */
 
 static int
@@ -451,12 +486,7 @@ static int
 put_raw_text(const char *in, size_t len, struct buf *out,
     unsigned *damage_r)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)in[i] >= 0x80)
-			break;
-	if (i == len)
+	if (!mime_has_8bit(in, len))
 		return buf_append(out, in, len);
 	flag(damage_r, MIME_D_8BIT_HEADER);
 	if (utf8_valid((const unsigned char *)in, len))

@@ -19,16 +19,18 @@
  *   charsets                iconv(3) to UTF-8; an unknown charset or a
  *                           bad byte gives best effort (bytes >= 0x80
  *                           become U+FFFD) and MIME_D_CHARSET.
+ *   8-bit scan              does text need more than 7bit (RFC 2045 2.7)?
  *
  * Bounds that keep hostile input linear: at most 256 parameters are kept
  * per structured value (more: MIME_D_BAD_CTYPE), and an encoded-word
  * whose text passes 2048 bytes or a charset name past 64 is left as
  * plain text.
  *
- * Every function appends to a caller-owned struct buf and returns 0, or
- * -1 when the buf's maximum or memory is hit (nothing else fails: bad
- * input is decoded best effort and flagged through *damage_r, which may
- * be NULL, with enum mime_damage bits from mime.h).  Nothing is logged.
+ * Every function but the 8-bit scan (a predicate: 1 or 0) appends to a
+ * caller-owned struct buf and returns 0, or -1 when the buf's maximum or
+ * memory is hit (nothing else fails: bad input is decoded best effort
+ * and flagged through *damage_r, which may be NULL, with enum
+ * mime_damage bits from mime.h).  Nothing is logged.
  */
 #ifndef POSTERN_MIME_CODEC_H
 #define POSTERN_MIME_CODEC_H
@@ -49,6 +51,13 @@ int mime_qp_decode(const char *in, size_t len, struct buf *out,
 /* Input line ends (LF or CRLF) become eol. */
 int mime_qp_encode(const void *in, size_t len, enum mime_eol eol,
     struct buf *out);
+
+/* Is there a byte >= 0x80 in p[0..len)?  Such text needs 8BITMIME, or
+ * in a header RFC 2047. */
+int mime_has_8bit(const char *p, size_t len);
+/* Is there a byte >= 0x80 or a NUL in p[0..len)?  Such a body cannot be
+ * sent as 7bit: it needs quoted-printable or base64. */
+int mime_has_8bit_or_nul(const char *p, size_t len);
 
 /* Convert len bytes in charset (NULL/"" = us-ascii) to UTF-8. */
 int mime_charset_to_utf8(const char *charset, const char *in, size_t len,

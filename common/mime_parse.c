@@ -19,6 +19,7 @@
 #include "mime.h"
 #include "mime_codec.h"
 #include "mime_int.h"
+#include "str.h"
 
 #define BODY_LINE_KEEP 1024	/* enough for any delimiter line we match */
 #define BOUNDARY_RFC_MAX 70
@@ -176,12 +177,9 @@ append_child(struct mime_entity *parent, struct mime_entity *c)
 static char *
 xstrdup_lower(const char *s)
 {
-	char *r = strdup(s), *p;
+	char *r = strdup(s);
 
-	if (r != NULL)
-		for (p = r; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
-	return r;
+	return r != NULL ? str_lower(r) : NULL;
 }
 
 static enum mime_cte

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "pgp_keyring.h"
 #include "secret.h"
+#include "str.h"
 
 
 static const char gpg_conf_base[] =
@@ -630,8 +631,7 @@ pgp_keyinfo_from_key(gpgme_key_t key, struct pgp_keyinfo *info,
 		if (u->email == NULL || *u->email == '\0' ||
 		    address_normalize(u->email, addr, sizeof(addr)) < 0)
 			continue;
-		for (j = 0; addr[j] != '\0'; j++)
-			addr[j] = tolower((unsigned char)addr[j]);
+		str_lower(addr);
 		for (j = 0; j < info->nemails; j++)
 			if (strcmp(info->emails[j], addr) == 0)
 				dup = 1;
@@ -731,7 +731,7 @@ list_locked(struct pgp_keyring *kr, gpgme_ctx_t ctx, const char *pattern,
 out:
 	gpgme_op_keylist_end(ctx);
 	pgp_keyinfo_free_array(&keys, n);
-	pgp_strv_free(&secfprs, nsec);
+	str_array_free(&secfprs, nsec);
 	return rc;
 }
 
@@ -753,19 +753,6 @@ pgp_keyring_list(struct pgp_keyring *kr, const char *pattern,
 out:
 	gpgme_release(ctx);
 	return rc;
-}
-
-void
-pgp_strv_free(char ***v, size_t n)
-{
-	size_t i;
-
-	if (*v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*v)[i]);
-	free(*v);
-	*v = NULL;
 }
 
 /* --- writers ------------------------------------------------------ */
@@ -911,8 +898,8 @@ pgp_keyring_import(struct pgp_keyring *kr, const void *data, size_t len,
 unlock:
 	pgp_keyring_unlock(kr);
 out:
-	pgp_strv_free(&fprs, n);
-	pgp_strv_free(&sec, nsec);
+	str_array_free(&fprs, n);
+	str_array_free(&sec, nsec);
 	gpgme_data_release(in);
 	gpgme_release(ctx);
 	return rc;

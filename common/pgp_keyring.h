@@ -52,6 +52,8 @@
 
 #include <gpgme.h>
 
+#include "str.h"		/* str_array_free() for the string arrays */
+
 #define PGP_HOME_MAX 80
 #define PGP_FPR_MAX 64		/* hex fingerprint incl. NUL (v4: 40, v5: 64) */
 #define PGP_LOCK_TIMEOUT_MS 30000
@@ -166,12 +168,11 @@ void pgp_keyinfo_free_array(struct pgp_keyinfo **keys, size_t n);
  * that fails the whole import fails and that key is deleted again, so
  * no secret key is ever kept under a passphrase Postern does not know.  fprs_r (may be NULL) gets the
  * primary fingerprints seen (imported or unchanged), malloc'd array of
- * malloc'd strings, freed by the caller (pgp_strv_free()).
+ * malloc'd strings, freed by the caller (str_array_free()).
  */
 int pgp_keyring_import(struct pgp_keyring *kr, const void *data, size_t len,
     const char *import_passphrase, char ***fprs_r, size_t *n_r,
     const char **error_r);
-void pgp_strv_free(char ***v, size_t n);
 
 /* Export one key (public, or with secret=1 the secret key protected by
  * the keyring passphrase).  *out_r malloc'd, NUL-terminated. */

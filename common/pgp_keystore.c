@@ -85,6 +85,6 @@ pgp_keystore_import(struct pgp_keyring *kr, struct store *st,
 	}
 	rc = 0;
 out:
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	return rc;
 }

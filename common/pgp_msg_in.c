@@ -92,30 +92,7 @@ pgp_msg_in_nomem(const char **error_r)
 	return err_set(error_r, "out of memory or too many info headers");
 }
 
-int
-pgp_msg_in_has_8bit(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] >= 0x80 || p[i] == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- From ---------------------------------------------------------------- */
-
-static void
-trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
 
 /*
  * Does the display name (name[0..len)) show an e-mail address other than
@@ -158,8 +135,7 @@ from_address(const struct mime_message *m, char *out, size_t size)
 	    "Sender" : "From";
 	const struct mime_field *f;
 	struct buf v;
-	char *lt, *gt, *p;
-	int quote = 0, angle = 0, comma = 0;
+	char *lt, *p;
 
 	snprintf(out, size, "%s", FROM_INVALID);
 	if (mime_field_count(m->root, name) != 1 ||
@@ -170,33 +146,11 @@ from_address(const struct mime_message *m, char *out, size_t size)
 		buf_release(&v);
 		return;
 	}
-	for (p = v.data; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quote = !quote;
-		else if (!quote && *p == '<')
-			angle++;
-		else if (!quote && *p == '>' && angle > 0)
-			angle--;
-		else if (!quote && angle == 0 && *p == ',')
-			comma = 1;
-	}
-	if (!comma) {
-		lt = strrchr(v.data, '<');
-		gt = lt != NULL ? strchr(lt, '>') : NULL;
-		if (lt != NULL && gt != NULL) {
-			*gt = '\0';
-			p = lt + 1;
-		} else {
-			p = v.data;
-		}
-		trim(p);
-		if (strchr(p, '@') != NULL && strpbrk(p, " \t<>\"()") == NULL &&
-		    strlen(p) < size && (lt == NULL ||
-		    !display_spoofs(v.data, (size_t)(lt - v.data), p)))
-			snprintf(out, size, "%s", p);
-	}
+	p = address_mailbox(v.data, &lt);
+	if (p != NULL && strchr(p, '@') != NULL &&
+	    strpbrk(p, " \t<>\"()") == NULL && strlen(p) < size &&
+	    (lt == NULL || !display_spoofs(v.data, (size_t)(lt - v.data), p)))
+		snprintf(out, size, "%s", p);
 	buf_release(&v);
 }
 
@@ -678,7 +632,7 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct,
 		goto out;
 	/* the delivered message keeps the line ends of the input */
 	buf_reset(&in);
-	if (pgp_msg_put_eol(&in, plain.data != NULL ? plain.data : "",
+	if (buf_append_eol(&in, plain.data != NULL ? plain.data : "",
 	    plain.len, pgp_msg_eol(c->m)) < 0 || buf_append(&in, "", 0) < 0) {
 		err_set(error_r, "decrypted message too large");
 		goto out;
@@ -691,7 +645,7 @@ decrypt_mime(struct pgp_msg_in_ctx *c, struct mime_entity *ct,
 	    MIME_D_HEADER_NO_END))) {
 		/* plain text encrypted without a MIME header */
 		copy = mime_build_leaf("text/plain",
-		    pgp_msg_in_has_8bit(in.data, in.len) ? MIME_CTE_QP :
+		    mime_has_8bit_or_nul(in.data, in.len) ? MIME_CTE_QP :
 		    MIME_CTE_7BIT, in.data, in.len, error_r);
 	} else {
 		if (protected_headers(c, nm, error_r) < 0)

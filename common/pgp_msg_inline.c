@@ -285,19 +285,6 @@ struct walk {
 };
 
 static int
-is_attachment(const struct mime_entity *e)
-{
-	struct buf d;
-	int r;
-
-	buf_init(&d, 256);
-	r = mime_entity_disposition(e, &d) == 0 && d.len > 0 &&
-	    strcmp(d.data, "attachment") == 0;
-	buf_release(&d);
-	return r;
-}
-
-static int
 name_is_pgp(const struct mime_entity *e)
 {
 	struct buf n;
@@ -453,7 +440,7 @@ classify(struct pgp_msg_in_ctx *c, struct mime_entity *e, struct walk *w,
 	    mime_entity_is(e, "application", "pgp-encrypted"))
 		return 0;
 	buf_init(&t, 0);
-	if (mime_entity_is(e, "text", "plain") && !is_attachment(e)) {
+	if (mime_entity_is(e, "text", "plain") && !pgp_msg_is_attachment(e)) {
 		if (mime_entity_decode(e, &t, NULL, NULL) < 0) {
 			buf_release(&t);
 			c->n_unprot++;
@@ -470,7 +457,7 @@ classify(struct pgp_msg_in_ctx *c, struct mime_entity *e, struct walk *w,
 			return item_add(w, I_TEXT, e);
 		return 0;
 	}
-	if (mime_entity_is(e, "text", "html") && !is_attachment(e)) {
+	if (mime_entity_is(e, "text", "html") && !pgp_msg_is_attachment(e)) {
 		if (html_text(e, &t) < 0) {
 			buf_release(&t);
 			c->n_unprot++;
@@ -566,8 +553,8 @@ text_leaf(const struct piece *pc, const char **error_r)
 		buf_puts(&ct, "; charset=");
 		mime_param_quote(pc->charset, &ct);
 	}
-	n = mime_build_leaf(ct.data, pgp_msg_in_has_8bit(pc->text.data,
-	    pc->text.len) ?
+	n = mime_build_leaf(ct.data,
+	    mime_has_8bit_or_nul(pc->text.data, pc->text.len) ?
 	    MIME_CTE_QP : MIME_CTE_7BIT, pc->text.data != NULL ?
 	    pc->text.data : "", pc->text.len, error_r);
 	buf_release(&ct);
@@ -1359,14 +1346,15 @@ pgp_msg_inbound_wanted(const struct mime_message *m,
 			break;
 		}
 		buf_reset(&t);
-		if (mime_entity_is(e, "text", "plain") && !is_attachment(e) &&
+		if (mime_entity_is(e, "text", "plain") &&
+		    !pgp_msg_is_attachment(e) &&
 		    mime_entity_decode(e, &t, NULL, NULL) == 0) {
 			text_shape(t.data != NULL ? t.data : "", t.len, &blocks,
 			    &outside, &enc, &sig);
 			want = blocks > 0;
 		} else if (o != NULL && o->scan_html &&
-		    mime_entity_is(e, "text", "html") && !is_attachment(e) &&
-		    html_text(e, &t) == 0) {
+		    mime_entity_is(e, "text", "html") &&
+		    !pgp_msg_is_attachment(e) && html_text(e, &t) == 0) {
 			text_shape(t.data, t.len, &blocks, &outside, &enc,
 			    &sig);
 			want = blocks > 0;

@@ -12,14 +12,12 @@
 #include "pgp.h"
 #include "pgp_msg.h"
 
-/* Append p[0..len) with every line end (LF or CRLF) turned into eol
- * ("\r\n" or "\n").  -1 when out is full. */
-int pgp_msg_put_eol(struct buf *out, const char *p, size_t len,
-    const char *eol);
 /* "\r\n" or "\n" for the message's line ends. */
 const char *pgp_msg_eol(const struct mime_message *m);
 /* Is e's name (len bytes, no colon) name, case-insensitively? */
 int pgp_msg_field_is(const struct mime_field *f, const char *name);
+/* Is e's Content-Disposition "attachment"? */
+int pgp_msg_is_attachment(const struct mime_entity *e);
 /* A fresh boundary "=_pgp_HEX" (24 random hex digits) that does not
  * occur in avoid[0..len).  -1 when no random bytes. */
 int pgp_msg_boundary(char *out, size_t size, const char *avoid, size_t len);
@@ -109,7 +107,6 @@ struct pgp_msg_in_ctx {
 };
 
 int pgp_msg_in_nomem(const char **error_r);
-int pgp_msg_in_has_8bit(const char *p, size_t len);
 /* Headers for every signature of res at level, tallied into t. */
 int pgp_msg_in_report_sigs(struct pgp_msg_in_ctx *c,
     const struct pgp_result *res,

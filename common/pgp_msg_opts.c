@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "err.h"
 #include "pgp_msg.h"
 
@@ -41,20 +42,6 @@ lookup(const char *const *tab, size_t n, const char *v)
 		if (strcasecmp(tab[i], v) == 0)
 			return tab[i];
 	return NULL;
-}
-
-static int
-parse_bool(const char *v, int *out)
-{
-	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-	    strcasecmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
-	    strcasecmp(v, "no") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
 }
 
 /* "50m", "1024", "2g": bytes; -1 when malformed or below 1024. */
@@ -130,7 +117,7 @@ pgp_msg_opts_set(struct pgp_msg_opts *o, const char *name, const char *value,
 			return 0;
 		}
 	} else if (strcmp(name, "pgp.compression") == 0) {
-		if (parse_bool(value, &b) == 0) {
+		if (config_parse_bool(value, &b) == 0) {
 			o->pgp.no_compress = !b;
 			return 0;
 		}
@@ -144,7 +131,7 @@ pgp_msg_opts_set(struct pgp_msg_opts *o, const char *name, const char *value,
 		if (i == sizeof(bools) / sizeof(*bools))
 			return err_set(error_r, "unknown OpenPGP setting '%s'",
 			    name);
-		if (parse_bool(value, &b) == 0) {
+		if (config_parse_bool(value, &b) == 0) {
 			*(int *)((char *)o + bools[i].off) = b;
 			return 0;
 		}

@@ -98,7 +98,7 @@ split_entity(const struct mime_message *m, const char *eol,
 			continue;
 		if (pgp_msg_field_is(f, "Content-Type"))
 			have_ctype = 1;
-		if (pgp_msg_put_eol(b, f->raw, f->raw_len, e) < 0 ||
+		if (buf_append_eol(b, f->raw, f->raw_len, e) < 0 ||
 		    ((f->raw_len == 0 || f->raw[f->raw_len - 1] != '\n') &&
 		    buf_puts(b, e) < 0))
 			return err_set(error_r, "message too large");
@@ -117,7 +117,19 @@ split_entity(const struct mime_message *m, const char *eol,
 static int
 put_lines(struct buf *out, const char *eol, const char *text)
 {
-	return pgp_msg_put_eol(out, text, strlen(text), eol);
+	return buf_append_eol(out, text, strlen(text), eol);
+}
+
+/* A part's body p[0..len), then the delimiter that ends it: eol "--b",
+ * or after the last part the close delimiter eol "--b--" eol. */
+static int
+put_part(struct buf *out, const char *p, size_t len, const char *b,
+    int last, const char *eol)
+{
+	if (buf_append_eol(out, p, len, eol) < 0 || buf_puts(out, eol) < 0 ||
+	    buf_printf(out, last ? "--%s--" : "--%s", b) < 0)
+		return -1;
+	return last ? buf_puts(out, eol) : 0;
 }
 
 static int
@@ -161,9 +173,7 @@ mime_encrypt(struct out_ctx *c, const struct mime_message *m,
 	    b, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    pgp_msg_put_eol(&res, arm.data, arm.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
-	    buf_puts(&res, eol) < 0 ||
+	    put_part(&res, arm.data, arm.len, b, 1, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
 		err_set(error_r, "encrypted message too large");
 		rc = PGP_MSG_REFUSED;
@@ -333,16 +343,13 @@ mime_sign(struct out_ctx *c, struct mime_message *m, struct buf *out,
 	    "--%s\n", micalg, b, b);
 	if (buf_append(&res, outer.data, outer.len) < 0 ||
 	    put_lines(&res, eol, hdr) < 0 ||
-	    pgp_msg_put_eol(&res, ent.data, ent.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s", b) < 0 ||
+	    put_part(&res, ent.data, ent.len, b, 0, eol) < 0 ||
 	    put_lines(&res, eol, "\n"
 	    "Content-Type: application/pgp-signature; name=\"signature.asc\"\n"
 	    "Content-Description: OpenPGP digital signature\n"
 	    "Content-Disposition: attachment; filename=\"signature.asc\"\n"
 	    "\n") < 0 ||
-	    pgp_msg_put_eol(&res, sig.data, sig.len, eol) < 0 ||
-	    buf_puts(&res, eol) < 0 || buf_printf(&res, "--%s--", b) < 0 ||
-	    buf_puts(&res, eol) < 0 ||
+	    put_part(&res, sig.data, sig.len, b, 1, eol) < 0 ||
 	    buf_append(out, res.data, res.len) < 0) {
 		err_set(error_r, "signed message too large");
 		rc = PGP_MSG_REFUSED;
@@ -360,23 +367,10 @@ out:
 /* ---- PGP/INLINE ---------------------------------------------------------- */
 
 static int
-is_attachment(const struct mime_entity *e)
-{
-	struct buf d;
-	int r;
-
-	buf_init(&d, 256);
-	r = mime_entity_disposition(e, &d) == 0 && d.len > 0 &&
-	    strcmp(d.data, "attachment") == 0;
-	buf_release(&d);
-	return r;
-}
-
-static int
 is_body_text(const struct mime_entity *e)
 {
 	return e->children == NULL && mime_entity_is(e, "text", "plain") &&
-	    !is_attachment(e);
+	    !pgp_msg_is_attachment(e);
 }
 
 /* A multipart/alternative with a text/plain alternative, or NULL. */
@@ -442,17 +436,6 @@ text_type(const struct mime_entity *e, int utf8, struct buf *out)
 	return rc;
 }
 
-static int
-has_8bit(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)p[i] >= 0x80 || p[i] == 0)
-			return 1;
-	return 0;
-}
-
 /* Encrypt or clear-sign one text leaf in place. */
 static int
 inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
@@ -471,7 +454,7 @@ inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
 		rc = PGP_MSG_REFUSED;
 		goto out;
 	}
-	if (pgp_msg_put_eol(&canon, text.data, text.len, "\r\n") < 0 ||
+	if (buf_append_eol(&canon, text.data, text.len, "\r\n") < 0 ||
 	    buf_append(&canon, "", 0) < 0) {
 		err_set(error_r, "text part too large");
 		rc = PGP_MSG_REFUSED;
@@ -486,7 +469,7 @@ inline_text(struct out_ctx *c, struct mime_message *m, struct mime_entity *e,
 		err_set(error_r, "out of memory");
 		goto out;
 	}
-	n = mime_build_leaf(type.data, has_8bit(res.data, res.len) ?
+	n = mime_build_leaf(type.data, mime_has_8bit_or_nul(res.data, res.len) ?
 	    MIME_CTE_QP : MIME_CTE_7BIT, res.data, res.len, error_r);
 	if (n == NULL)
 		goto out;
@@ -577,7 +560,8 @@ inline_all(struct out_ctx *c, struct mime_message *m, struct buf *out,
 	for (i = 0; i < n; i++) {
 		struct mime_entity *e = v[i];
 		int html = e->children == NULL &&
-		    mime_entity_is(e, "text", "html") && !is_attachment(e);
+		    mime_entity_is(e, "text", "html") &&
+		    !pgp_msg_is_attachment(e);
 
 		if (is_body_text(e) || (html && c->o->html_to_text))
 			r = inline_text(c, m, e, html, error_r);

@@ -9,35 +9,6 @@
 #include "pgp_msg.h"
 #include "pgp_msg_int.h"
 
-int
-pgp_msg_put_eol(struct buf *out, const char *p, size_t len, const char *eol)
-{
-	int crlf = eol[0] == '\r';
-	size_t run = 0, pos = 0;
-
-	if (buf_reserve(out, len + 2) < 0)
-		return -1;
-	while (pos < len) {
-		const char *nl = memchr(p + pos, '\n', len - pos);
-		size_t i, end;
-		int has_cr;
-
-		if (nl == NULL)
-			break;
-		i = (size_t)(nl - p);
-		has_cr = i > run && p[i - 1] == '\r';
-		pos = i + 1;
-		if (has_cr == crlf)
-			continue;
-		end = has_cr ? i - 1 : i;
-		if (buf_append(out, p + run, end - run) < 0 ||
-		    buf_puts(out, eol) < 0)
-			return -1;
-		run = pos;
-	}
-	return buf_append(out, p + run, len - run);
-}
-
 const char *
 pgp_msg_eol(const struct mime_message *m)
 {
@@ -52,6 +23,19 @@ pgp_msg_field_is(const struct mime_field *f, const char *name)
 	while (nl > 0 && (f->raw[nl - 1] == ' ' || f->raw[nl - 1] == '\t'))
 		nl--;
 	return nl == l && strncasecmp(f->raw, name, l) == 0;
+}
+
+int
+pgp_msg_is_attachment(const struct mime_entity *e)
+{
+	struct buf d;
+	int r;
+
+	buf_init(&d, 256);
+	r = mime_entity_disposition(e, &d) == 0 && d.len > 0 &&
+	    strcmp(d.data, "attachment") == 0;
+	buf_release(&d);
+	return r;
 }
 
 int
@@ -196,6 +180,27 @@ packet_body(const unsigned char *p, size_t len, int *tag_r, size_t *blen_r)
 	return p + hl;
 }
 
+/* Where the radix-64 data of the armor at b ("-----BEGIN PGP ...")
+ * starts: after its header lines and the blank line that ends them;
+ * end when there is no blank line. */
+static const char *
+armor_body(const char *b, const char *end)
+{
+	const char *q = b;
+
+	while (q < end) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+
+		if (nl == NULL)
+			return end;
+		q = nl + 1;
+		if (q < end && (*q == '\n' || (*q == '\r' &&
+		    q + 1 < end && q[1] == '\n')))
+			return q + (*q == '\r' ? 2 : 1);
+	}
+	return q;
+}
+
 /* The first bytes of the OpenPGP data in p, armored or binary, into bin
  * (about 384 bytes: enough for the first packet headers). */
 static void
@@ -204,23 +209,8 @@ first_bytes(const char *p, size_t len, struct buf *bin)
 	const char *b = memmem(p, len, "-----BEGIN PGP ", 15);
 
 	if (b != NULL) {
-		/* skip the armor header lines up to the blank line */
-		const char *q = b, *end = p + len;
+		const char *end = p + len, *q = armor_body(b, end);
 
-		while (q < end) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-
-			if (nl == NULL) {
-				q = end;
-				break;
-			}
-			q = nl + 1;
-			if (q < end && (*q == '\n' || (*q == '\r' &&
-			    q + 1 < end && q[1] == '\n'))) {
-				q += *q == '\r' ? 2 : 1;
-				break;
-			}
-		}
 		(void)mime_base64_decode(q, (size_t)(end - q) < 512 ?
 		    (size_t)(end - q) : 512, bin, NULL);
 	} else {
@@ -289,23 +279,8 @@ pgp_msg_key_is_public(const char *data, size_t len)
 
 	buf_init(&bin, 0);
 	if (b != NULL) {
-		const char *q = b, *end = data + len, *e;
+		const char *end = data + len, *q = armor_body(b, end), *e;
 
-		/* the body: after the blank line, up to the checksum/END */
-		while (q < end) {
-			const char *nl = memchr(q, '\n', (size_t)(end - q));
-
-			if (nl == NULL) {
-				q = end;
-				break;
-			}
-			q = nl + 1;
-			if (q < end && (*q == '\n' || (*q == '\r' &&
-			    q + 1 < end && q[1] == '\n'))) {
-				q += *q == '\r' ? 2 : 1;
-				break;
-			}
-		}
 		/* the body ends at the "=XXXX" checksum line or at END */
 		for (e = q; e < end; ) {
 			const char *nl = memchr(e, '\n', (size_t)(end - e));

@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "settings.h"
 #include "store_pgp.h"
+#include "str.h"
 #include "x509.h"
 
 #define ENCRYPTED_ROOT (MIME_K_SMIME_ENVELOPED | MIME_K_SMIME_AUTH_ENVELOPED | \
@@ -428,19 +429,6 @@ reason(struct ctx *c, const char *fmt, ...)
 }
 
 static void
-strv_free(char ***v, size_t n)
-{
-	size_t i;
-
-	if (*v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free((*v)[i]);
-	free(*v);
-	*v = NULL;
-}
-
-static void
 copy_id(char dst[POLICY_ID_MAX], const char *src)
 {
 	snprintf(dst, POLICY_ID_MAX, "%s", src);
@@ -732,7 +720,7 @@ decide_external(struct ctx *c, const struct mime_inspect *ins)
 			    d->sign ? ", signed" : "");
 			return 0;
 		}
-		strv_free(&d->keys, d->nkeys);
+		str_array_free(&d->keys, d->nkeys);
 		d->nkeys = 0;
 	}
 	if (get_bool(c, "pgp.enabled", 1) && get_bool(c, "pgp.enabled", 0) &&
@@ -763,7 +751,7 @@ decide_external(struct ctx *c, const struct mime_inspect *ins)
 			    d->sign ? ", signed" : "");
 			return 0;
 		}
-		strv_free(&d->keys, d->nkeys);
+		str_array_free(&d->keys, d->nkeys);
 		d->nkeys = 0;
 	}
 	if (d->level == POLICY_LEVEL_MUST) {
@@ -1024,7 +1012,7 @@ policy_result_free(struct policy_result **resp)
 	for (i = 0; res->d != NULL && i < res->n; i++) {
 		struct policy_decision *d = &res->d[i];
 
-		strv_free(&d->keys, d->nkeys);
+		str_array_free(&d->keys, d->nkeys);
 		for (j = 0; j < d->ntrace; j++) {
 			free(d->trace[j].name);
 			free(d->trace[j].value);
@@ -1061,7 +1049,7 @@ ks_smime_certs(void *arg, const char *rcpt, unsigned flags, char ***ids_r,
 	for (i = 0; i < l->n; i++) {
 		(*ids_r)[i] = strdup(l->e[i].thumb);
 		if ((*ids_r)[i] == NULL) {
-			strv_free(ids_r, i);
+			str_array_free(ids_r, i);
 			x509_certlist_free(&l);
 			return err_set(error_r, "out of memory");
 		}

@@ -8,7 +8,6 @@
  * enters a part that is not the root or the content of a signature layer.
  */
 #include <ctype.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +16,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "address.h"
 #include "err.h"
 #include "mime.h"
+#include "mime_codec.h"
 #include "smime.h"
 #include "smime_int.h"
+#include "str.h"
 
 #define FIELD_MAX 8192
 #define MAX_PARTS 64
@@ -116,25 +118,6 @@ header_get(const char *hdr, size_t len, const char *name, char *out,
 	return in ? 0 : -1;
 }
 
-static void
-trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
-}
-
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
 /* Content-Type "type/sub; a=b; c="d"" into m. */
 static void
 parse_ctype(const char *v, struct ment *m)
@@ -148,7 +131,7 @@ parse_ctype(const char *v, struct ment *m)
 	    n + 1 < sizeof(m->type))
 		m->type[n++] = *p++;
 	m->type[n] = '\0';
-	lower(m->type);
+	str_lower(m->type);
 	while (*p != '\0') {
 		char pname[64], pval[256];
 		size_t a = 0, b = 0;
@@ -193,17 +176,17 @@ parse_ctype(const char *v, struct ment *m)
 			}
 		}
 		pval[b] = '\0';
-		lower(pname);
+		str_lower(pname);
 		if (strcmp(pname, "smime-type") == 0) {
 			smime_strlcpy(m->smime_type, pval, sizeof(m->smime_type));
-			lower(m->smime_type);
+			str_lower(m->smime_type);
 		} else if (strcmp(pname, "name") == 0)
 			smime_strlcpy(m->name, pval, sizeof(m->name));
 		else if (strcmp(pname, "boundary") == 0)
 			smime_strlcpy(m->boundary, pval, sizeof(m->boundary));
 		else if (strcmp(pname, "protocol") == 0) {
 			smime_strlcpy(m->protocol, pval, sizeof(m->protocol));
-			lower(m->protocol);
+			str_lower(m->protocol);
 		}
 	}
 }
@@ -221,9 +204,7 @@ ment_parse(const char *p, size_t len, struct ment *m)
 		snprintf(m->type, sizeof(m->type), "text/plain");
 	if (header_get(m->hdr, m->hdr_len, "Content-Transfer-Encoding", v,
 	    sizeof(v)) == 0) {
-		trim(v);
-		lower(v);
-		smime_strlcpy(m->cte, v, sizeof(m->cte));
+		smime_strlcpy(m->cte, str_lower(str_trim(v)), sizeof(m->cte));
 	}
 }
 
@@ -376,37 +357,6 @@ b64_encode(const unsigned char *p, size_t len, const char *eol,
 	return 0;
 }
 
-/* Append p with every line end turned into eol ("\r\n" or "\n"); runs
- * of lines that already end that way are copied in one go. */
-static int
-put_eol(struct buf *out, const char *p, size_t len, const char *eol)
-{
-	int crlf = eol[0] == '\r';
-	size_t run = 0, pos = 0;
-
-	if (buf_reserve(out, len + 2) < 0)
-		return -1;
-	while (pos < len) {
-		const char *nl = memchr(p + pos, '\n', len - pos);
-		size_t i, end;
-		int has_cr;
-
-		if (nl == NULL)
-			break;
-		i = (size_t)(nl - p);
-		has_cr = i > run && p[i - 1] == '\r';
-		pos = i + 1;
-		if (has_cr == crlf)
-			continue;
-		end = has_cr ? i - 1 : i;
-		if (buf_append(out, p + run, end - run) < 0 ||
-		    buf_puts(out, eol) < 0)
-			return -1;
-		run = pos;
-	}
-	return buf_append(out, p + run, len - run);
-}
-
 static const char *
 detect_eol(const char *p, size_t len)
 {
@@ -477,25 +427,6 @@ scan_parts(const char *p, size_t len, int depth, unsigned *flags)
 		scan_parts(parts[i].p, parts[i].len, depth + 1, flags);
 }
 
-/* Any byte >= 0x80 or NUL in p[0..n)?  Eight bytes at a time. */
-static int
-has_8bit(const char *p, size_t n)
-{
-	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, 8);
-		if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
-			return 1;
-	}
-	for (; n > 0; p++, n--)
-		if ((unsigned char)*p >= 0x80 || *p == '\0')
-			return 1;
-	return 0;
-}
-
 /* 8-bit bytes in a (leaf) part declared 7bit (or with no CTE)? */
 static int
 illegal_7bit(const char *p, size_t len, int depth)
@@ -507,7 +438,7 @@ illegal_7bit(const char *p, size_t len, int depth)
 	if (depth > SCAN_DEPTH)
 		return 0;
 	ment_parse(p, len, &m);
-	if (has_8bit(m.hdr, m.hdr_len))
+	if (mime_has_8bit_or_nul(m.hdr, m.hdr_len))
 		return 1;
 	if (strncmp(m.type, "multipart/", 10) == 0) {
 		n = multipart_split(m.body, m.body_len, m.boundary, parts,
@@ -521,7 +452,7 @@ illegal_7bit(const char *p, size_t len, int depth)
 	    strcmp(m.cte, "quoted-printable") != 0 &&
 	    strcmp(m.cte, "base64") != 0)
 		return 0;
-	return has_8bit(m.body, m.body_len);
+	return mime_has_8bit_or_nul(m.body, m.body_len);
 }
 
 /* ---- inbound ---- */
@@ -566,9 +497,9 @@ static void
 from_address(const char *msg, size_t len, char *out, size_t size)
 {
 	struct ment m;
-	char v[FIELD_MAX], *lt, *gt, *p;
+	char v[FIELD_MAX], *p;
 	const char *field = "From";
-	int nfrom, quote = 0, angle = 0, comma = 0;
+	int nfrom;
 
 	smime_strlcpy(out, SMIME_FROM_INVALID, size);
 	split_header(msg, len, &m);
@@ -580,30 +511,9 @@ from_address(const char *msg, size_t len, char *out, size_t size)
 	if (nfrom != 1 ||
 	    header_get(m.hdr, m.hdr_len, field, v, sizeof(v)) < 0)
 		return;
-	for (p = v; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quote = !quote;
-		else if (!quote && *p == '<')
-			angle++;
-		else if (!quote && *p == '>' && angle > 0)
-			angle--;
-		else if (!quote && angle == 0 && *p == ',')
-			comma = 1;
-	}
-	if (comma)
-		return;
-	lt = strrchr(v, '<');
-	gt = lt != NULL ? strchr(lt, '>') : NULL;
-	if (lt != NULL && gt != NULL) {
-		*gt = '\0';
-		p = lt + 1;
-	} else {
-		p = v;
-	}
-	trim(p);
-	if (strchr(p, '@') == NULL || strpbrk(p, " \t<>\"") != NULL)
+	p = address_mailbox(v, NULL);
+	if (p == NULL || strchr(p, '@') == NULL ||
+	    strpbrk(p, " \t<>\"") != NULL)
 		return;
 	smime_strlcpy(out, p, size);
 }
@@ -697,26 +607,26 @@ rebuild(const char *msg, size_t len, const char *ent, size_t ent_len,
 
 		if (l[0] != ' ' && l[0] != '\t') {
 			const char *colon = memchr(l, ':', n);
-			char name[128], v[8];
+			char raw[128], v[8], *name;
 
 			drop = 0;
-			if (colon != NULL && (size_t)(colon - l) < sizeof(name)) {
-				memcpy(name, l, (size_t)(colon - l));
-				name[colon - l] = '\0';
-				trim(name);
+			if (colon != NULL && (size_t)(colon - l) < sizeof(raw)) {
+				memcpy(raw, l, (size_t)(colon - l));
+				raw[colon - l] = '\0';
+				name = str_trim(raw);
 				drop = strncasecmp(name, "Content-", 8) == 0 ||
 				    strcasecmp(name, "MIME-Version") == 0 ||
 				    header_get(inner.hdr, inner.hdr_len, name,
 				    v, sizeof(v)) == 0;
 			}
 		}
-		if (!drop && put_eol(out, l, n, eol) < 0)
+		if (!drop && buf_append_eol(out, l, n, eol) < 0)
 			return -1;
 		pos += n;
 	}
 	if (buf_puts(out, "MIME-Version: 1.0") < 0 || buf_puts(out, eol) < 0)
 		return -1;
-	if (inner.hdr_len > 0 && put_eol(out, inner.hdr, inner.hdr_len,
+	if (inner.hdr_len > 0 && buf_append_eol(out, inner.hdr, inner.hdr_len,
 	    eol) < 0)
 		return -1;
 	if (inner.hdr_len > 0 && inner.hdr[inner.hdr_len - 1] != '\n' &&
@@ -724,7 +634,7 @@ rebuild(const char *msg, size_t len, const char *ent, size_t ent_len,
 		return -1;
 	if (buf_puts(out, eol) < 0)
 		return -1;
-	return put_eol(out, inner.body, inner.body_len, eol);
+	return buf_append_eol(out, inner.body, inner.body_len, eol);
 }
 
 int
@@ -806,7 +716,7 @@ smime_inbound(const char *msg, size_t len, const struct smime_keys *keys,
 			buf_init(&der, max);
 			buf_init(&canon, max * 2);
 			if (entity_der(&sig, &der) < 0 ||
-			    put_eol(&canon, parts[0].p, parts[0].len,
+			    buf_append_eol(&canon, parts[0].p, parts[0].len,
 			    "\r\n") < 0) {
 				buf_release(&der);
 				buf_release(&canon);
@@ -1221,7 +1131,7 @@ build_entity(const char *msg, size_t len, const struct smime_opts *opts,
 			pos += n;
 			continue;
 		}
-		if (put_eol(content ? ent : outer, l, n, "\r\n") < 0)
+		if (buf_append_eol(content ? ent : outer, l, n, "\r\n") < 0)
 			return -1;
 		if (content && (n == 0 || l[n - 1] != '\n') &&
 		    buf_puts(ent, "\r\n") < 0)
@@ -1243,7 +1153,7 @@ build_entity(const char *msg, size_t len, const struct smime_opts *opts,
 		}
 	if (buf_puts(ent, "\r\n") < 0)
 		return -1;
-	return put_eol(ent, m.body, m.body_len, "\r\n");
+	return buf_append_eol(ent, m.body, m.body_len, "\r\n");
 }
 
 static int
@@ -1344,10 +1254,10 @@ static int
 assemble(const struct buf *outer, const struct buf *ent, const char *eol,
     struct buf *out)
 {
-	if (put_eol(out, outer->data, outer->len, eol) < 0 ||
+	if (buf_append_eol(out, outer->data, outer->len, eol) < 0 ||
 	    buf_puts(out, "MIME-Version: 1.0") < 0 || buf_puts(out, eol) < 0)
 		return -1;
-	return put_eol(out, ent->data, ent->len, eol);
+	return buf_append_eol(out, ent->data, ent->len, eol);
 }
 
 enum outbound_op { OP_ENCRYPT = 1, OP_SIGN = 2 };

@@ -51,20 +51,6 @@ static const struct {
 		} \
 } while (0)
 
-static int
-parse_bool(const char *v, int *out)
-{
-	if (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-	    strcasecmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
-	    strcasecmp(v, "no") == 0)
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
 int
 smime_opts_set(struct smime_opts *o, const char *name, const char *value,
     const char **error_r)
@@ -103,7 +89,7 @@ smime_opts_set(struct smime_opts *o, const char *name, const char *value,
 	    strcmp(name, "smime.signing-pss") == 0 ||
 	    strcmp(name, "smime.legacy-algorithms") == 0 ||
 	    strcmp(name, "smime.abort-on-illegal-7bit") == 0) {
-		if (parse_bool(value, &b) == 0) {
+		if (config_parse_bool(value, &b) == 0) {
 			if (name[6] == 'p' && name[7] == 'r')
 				o->protect_headers = b;
 			else if (name[6] == 's')

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "store.h"
 #include "store_pgp.h"
+#include "str.h"
 
 static void
 caps_text(unsigned caps, char out[4])
@@ -24,13 +25,6 @@ caps_text(unsigned caps, char out[4])
 	out[i] = '\0';
 }
 
-static void
-lower(char *s)
-{
-	for (; *s != '\0'; s++)
-		*s = tolower((unsigned char)*s);
-}
-
 /* An address or a domain, lowercased; -1 if neither. */
 static int
 norm_email_or_domain(const char *in, char out[ADDRESS_MAX + 1])
@@ -40,7 +34,7 @@ norm_email_or_domain(const char *in, char out[ADDRESS_MAX + 1])
 			return -1;
 	} else if (domain_normalize(in, out, ADDRESS_MAX + 1) < 0)
 		return -1;
-	lower(out);
+	str_lower(out);
 	return 0;
 }
 
@@ -332,8 +326,8 @@ store_pgp_resolve(struct store *st, const char *id,
 void
 store_pgp_row_release(struct store_pgp_row *row)
 {
-	pgp_strv_free(&row->emails, row->nemails);
-	pgp_strv_free(&row->assoc, row->nassoc);
+	str_array_free(&row->emails, row->nemails);
+	str_array_free(&row->assoc, row->nassoc);
 	free(row->uid);
 	memset(row, 0, sizeof(*row));
 }
@@ -484,7 +478,7 @@ addr_and_domain(const char *addr, char a[ADDRESS_MAX + 1],
 {
 	if (address_normalize(addr, a, ADDRESS_MAX + 1) < 0)
 		return err_set(error_r, "bad address '%s'", addr);
-	lower(a);
+	str_lower(a);
 	*d_r = address_domain(a);
 	return 0;
 }
@@ -529,7 +523,7 @@ store_pgp_select_encrypt(struct store *st, const char *addr, time_t now,
 	n = 0;
 	rc = 0;
 out:
-	pgp_strv_free(&v, n);
+	str_array_free(&v, n);
 	sqlite3_finalize(s);
 	return rc;
 }

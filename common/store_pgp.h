@@ -16,7 +16,7 @@
  *   that, the domain); the newest when several.
  *
  * Emails and domains are compared lowercase.  Writers wrap their changes
- * in one transaction.  Results are malloc'd (pgp_strv_free() for string
+ * in one transaction.  Results are malloc'd (str_array_free() for string
  * arrays, store_pgp_row_release() for rows).  Nothing is logged.
  */
 #ifndef POSTERN_STORE_PGP_H

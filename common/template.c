@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "mime.h"
+#include "mime_codec.h"
 #include "secret.h"
 #include "template.h"
 
@@ -152,17 +153,6 @@ substitute(const char *text, size_t len, const struct template_var *vars,
 	return 0;
 }
 
-static int
-has_8bit(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* Header fields with 8-bit text: encode them (RFC 2047). */
 static int
 encode_8bit_fields(struct mime_message *m, const char **error_r)
@@ -176,7 +166,7 @@ encode_8bit_fields(struct mime_message *m, const char **error_r)
 		struct buf v;
 		int rc;
 
-		if (!has_8bit(f->raw, f->raw_len))
+		if (!mime_has_8bit(f->raw, f->raw_len))
 			continue;
 		if (f->name_len == 0 || f->name_len >= sizeof(name))
 			return err_set(error_r, "bad header field in template");
@@ -285,7 +275,7 @@ template_render(const char *text, size_t len,
 	if (m == NULL)
 		goto out;
 	if (encode_8bit_fields(m, error_r) < 0 ||
-	    add_missing(m, has_8bit(sub.data, sub.len), error_r) < 0)
+	    add_missing(m, mime_has_8bit(sub.data, sub.len), error_r) < 0)
 		goto out;
 	if (mime_emit_buf(m, m->root, MIME_EMIT_LF, out, error_r) < 0)
 		goto out;

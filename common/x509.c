@@ -16,6 +16,7 @@
 #include "secret.h"
 #include "store.h"
 #include "store_x509.h"
+#include "str.h"
 #include "x509_int.h"
 
 static pthread_once_t providers_once = PTHREAD_ONCE_INIT;
@@ -302,18 +303,6 @@ cert_emails(X509 *cert, size_t *n_r)
 	return v;
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 struct x509_info *
 x509_info_from(X509 *cert, enum x509_where where, int has_key)
 {
@@ -364,7 +353,7 @@ x509_info_free(struct x509_info **info)
 	free(in->issuer);
 	free(in->serial);
 	free(in->skid);
-	strv_free(in->emails, in->nemails);
+	str_array_free(&in->emails, in->nemails);
 	free(in);
 	*info = NULL;
 }
@@ -844,7 +833,7 @@ out:
 	OPENSSL_free(id);
 	free(thumb);
 	free(issuer);
-	strv_free(serials, (size_t)nrev);
+	str_array_free(&serials, (size_t)nrev);
 	free(at);
 	return rc;
 }

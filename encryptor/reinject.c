@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "mime_codec.h"
 #include "reinject.h"
 
 #define ARGV_MAX 32
@@ -352,17 +353,6 @@ fail:
 	return -1;
 }
 
-static int
-has_8bit(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* The message as DATA: CRLF, dot-stuffed, ending in CRLF "." CRLF. */
 static int
 smtp_data(struct reinject *r, const char *data, size_t len,
@@ -406,7 +396,7 @@ out:
 static int
 non_ascii(const char *s)
 {
-	return has_8bit(s, strlen(s));
+	return mime_has_8bit(s, strlen(s));
 }
 
 static int
@@ -422,8 +412,8 @@ smtp_send(struct reinject *r, const struct reinject_msg *m,
 	for (i = 0; i < m->nrcpts; i++)
 		utf8 |= non_ascii(m->rcpts[i]);
 	snprintf(line, sizeof(line), "MAIL FROM:<%s>%s%s", m->sender,
-	    r->has_8bitmime && has_8bit(m->data, m->len) ? " BODY=8BITMIME" :
-	    "", utf8 && r->has_smtputf8 ? " SMTPUTF8" : "");
+	    r->has_8bitmime && mime_has_8bit(m->data, m->len) ?
+	    " BODY=8BITMIME" : "", utf8 && r->has_smtputf8 ? " SMTPUTF8" : "");
 	if (strpbrk(m->sender, "\r\n<>") != NULL) {
 		err_set(error_r, "bad sender address");
 		goto perm;

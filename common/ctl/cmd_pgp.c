@@ -221,7 +221,7 @@ pgp_import(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = CTL_OK;
 out:
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	pgp_keyring_free(&kr);
 	if (pw.data != NULL)
 		memset(pw.data, 0, pw.len);

@@ -15,7 +15,8 @@ cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $san -Icommon \
   $(pkg-config --cflags libxml-2.0) -o "$out/replay" \
   t/fuzz/fuzz_mime.c t/fuzz/replay.c common/mime_parse.c common/mime_codec.c \
   common/mime_emit.c common/mime_inspect.c common/buf.c common/err.c \
-  common/config.c common/log.c $(pkg-config --libs libxml-2.0) || exit 1
+  common/config.c common/log.c common/str.c \
+  $(pkg-config --libs libxml-2.0) || exit 1
 "$out/replay" t/fuzz/seeds || exit 1
 if [ -z "$san" ] && command -v valgrind >/dev/null; then
 	valgrind -q --error-exitcode=99 --leak-check=full \

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "address.h"
@@ -68,6 +69,49 @@ START_TEST(chain_user)
 }
 END_TEST
 
+/* address_mailbox(): want NULL for a list; lt: offset of the last '<',
+ * -1 for none. */
+static const struct {
+	const char *in, *want;
+	int lt;
+} mbox[] = {
+	{ "a@b.example", "a@b.example", -1 },
+	{ "  a@b.example \t", "a@b.example", -1 },
+	{ "Alice <a@b.example>", "a@b.example", 6 },
+	{ "Alice < a@b.example > trailing", "a@b.example", 6 },
+	{ "\"Doe, Jane\" <j@b.example>", "j@b.example", 12 },
+	{ "\"a\\\"<,\" <j@b.example>", "j@b.example", 8 },
+	{ "a@b.example, c@d.example", NULL, -1 },
+	{ "A <a@b.example>, C <c@d.example>", NULL, 19 },
+	{ "<x,y@b.example>", "x,y@b.example", 0 },
+	{ "Broken <a@b.example", "Broken <a@b.example", 7 },
+	{ "m@corp <eve@corp>", "eve@corp", 7 },
+	{ "", "", -1 },
+};
+
+START_TEST(mailbox)
+{
+	char v[128], *lt = v, *r;
+
+	snprintf(v, sizeof(v), "%s", mbox[_i].in);
+	r = address_mailbox(v, &lt);
+	if (mbox[_i].want == NULL)
+		ck_assert_msg(r == NULL, "'%s': got '%s', want NULL",
+		    mbox[_i].in, r);
+	else
+		ck_assert_msg(r != NULL && strcmp(r, mbox[_i].want) == 0,
+		    "'%s': got '%s', want '%s'", mbox[_i].in,
+		    r != NULL ? r : "(null)", mbox[_i].want);
+	if (mbox[_i].lt < 0)
+		ck_assert_ptr_null(lt);
+	else
+		ck_assert_msg(lt == v + mbox[_i].lt, "'%s': got lt %td, "
+		    "want %d", mbox[_i].in, lt != NULL ? lt - v : -1,
+		    mbox[_i].lt);
+	ck_assert_ptr_null(address_mailbox(strcpy(v, "a@b, c@d"), NULL));
+}
+END_TEST
+
 Suite *
 address_suite(void)
 {
@@ -77,6 +121,7 @@ address_suite(void)
 	tcase_add_loop_test(tc, normalize, 0, sizeof(norm) / sizeof(norm[0]));
 	tcase_add_test(tc, wildcards);
 	tcase_add_test(tc, chain_user);
+	tcase_add_loop_test(tc, mailbox, 0, sizeof(mbox) / sizeof(mbox[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -147,6 +147,32 @@ START_TEST(man_page_agrees)
 }
 END_TEST
 
+/* The boolean words, shared with smime_opts_set() and pgp_msg_opts_set(). */
+static const struct {
+	const char *in;
+	int want;		/* -1: not a boolean */
+} bools[] = {
+	{ "yes", 1 }, { "TRUE", 1 }, { "True", 1 }, { "1", 1 },
+	{ "no", 0 }, { "False", 0 }, { "NO", 0 }, { "0", 0 },
+	{ "", -1 }, { "y", -1 }, { "2", -1 }, { "on", -1 }, { " yes", -1 },
+	{ "yes ", -1 }, { "01", -1 },
+};
+
+START_TEST(parse_bool)
+{
+	int b = 7, rc = config_parse_bool(bools[_i].in, &b);
+
+	if (bools[_i].want < 0) {
+		ck_assert_msg(rc == -1 && b == 7, "'%s': got %d (%d), want -1",
+		    bools[_i].in, rc, b);
+	} else {
+		ck_assert_msg(rc == 0 && b == bools[_i].want,
+		    "'%s': got %d (%d), want %d", bools[_i].in, rc, b,
+		    bools[_i].want);
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -158,6 +184,8 @@ config_suite(void)
 	tcase_add_test(tc, continuation_lines);
 	tcase_add_test(tc, env_and_missing);
 	tcase_add_test(tc, man_page_agrees);
+	tcase_add_loop_test(tc, parse_bool, 0,
+	    sizeof(bools) / sizeof(bools[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -642,6 +642,45 @@ START_TEST(damage_names)
 }
 END_TEST
 
+/* Every length up to 20 and every place of the one odd byte, so both
+ * the eight-byte words and the tail see it. */
+START_TEST(eight_bit_scan)
+{
+	char p[24];
+	size_t len, at;
+
+	memset(p, 'a', sizeof(p));
+	p[0] = 0x7f;
+	for (len = 0; len <= 20; len++) {
+		ck_assert_int_eq(mime_has_8bit(p, len), 0);
+		ck_assert_int_eq(mime_has_8bit_or_nul(p, len), 0);
+		for (at = 0; at < len; at++) {
+			char save = p[at];
+
+			p[at] = (char)0x80;
+			ck_assert_msg(mime_has_8bit(p, len) == 1 &&
+			    mime_has_8bit_or_nul(p, len) == 1,
+			    "0x80 at %zu of %zu: got 0, want 1", at, len);
+			p[at] = (char)0xff;
+			ck_assert(mime_has_8bit(p, len) == 1);
+			p[at] = '\0';
+			ck_assert_msg(mime_has_8bit(p, len) == 0 &&
+			    mime_has_8bit_or_nul(p, len) == 1,
+			    "NUL at %zu of %zu: got %d/%d, want 0/1", at, len,
+			    mime_has_8bit(p, len),
+			    mime_has_8bit_or_nul(p, len));
+			p[at] = save;
+		}
+		/* Beyond len does not count. */
+		p[len] = (char)0x80;
+		ck_assert_int_eq(mime_has_8bit(p, len), 0);
+		p[len] = '\0';
+		ck_assert_int_eq(mime_has_8bit_or_nul(p, len), 0);
+		p[len] = 'a';
+	}
+}
+END_TEST
+
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
 Suite *
@@ -656,6 +695,7 @@ mime_suite(void)
 	tcase_add_loop_test(tc, qp_encode_table, 0, N(qpe_cases));
 	tcase_add_test(tc, qp_roundtrip_random);
 	tcase_add_loop_test(tc, charset_table, 0, N(cs_cases));
+	tcase_add_test(tc, eight_bit_scan);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("header");
 	tcase_add_loop_test(tc, encoded_word_decode_table, 0, N(ew_cases));

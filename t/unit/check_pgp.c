@@ -4,7 +4,6 @@
  * temporary home, and sqop (Sequoia's stateless OpenPGP CLI).
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <check.h>
 #include <dirent.h>
@@ -27,26 +26,9 @@ static struct pgp_keyring *kr;
 static char alice[PGP_FPR_MAX + 1];
 
 static int
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int
 have(const char *tool)
 {
-	return sh("command -v %s >/dev/null 2>&1", tool) == 0;
+	return tu_sh("command -v %s >/dev/null 2>&1", tool) == 0;
 }
 
 /* Write name in the test's temp dir. */
@@ -84,7 +66,7 @@ teardown(void)
 
 	pgp_keyring_free(&kr);
 	pgp_keyring_stop_agent(home, &error);
-	sh("gpgconf --homedir %s --kill gpg-agent >/dev/null 2>&1", ext);
+	tu_sh("gpgconf --homedir %s --kill gpg-agent >/dev/null 2>&1", ext);
 	free(home);
 	free(ext);
 	tu_tmpdir_free(&tdir);
@@ -99,7 +81,7 @@ make_external(const char *name, char fpr_r[PGP_FPR_MAX + 1])
 	size_t n = 0, len;
 	char *path, *cert;
 
-	ck_assert_int_eq(sh("cd %s && sqop generate-key '<%s@example.net>' "
+	ck_assert_int_eq(tu_sh("cd %s && sqop generate-key '<%s@example.net>' "
 	    "> %s.key && sqop extract-cert < %s.key > %s.cert", tdir, name,
 	    name, name, name), 0);
 	path = tu_path(tdir, name);
@@ -114,7 +96,7 @@ make_external(const char *name, char fpr_r[PGP_FPR_MAX + 1])
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(n, 1);
 	snprintf(fpr_r, PGP_FPR_MAX + 1, "%s", fprs[0]);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	free(cert);
 	free(path);
 }
@@ -175,12 +157,12 @@ START_TEST(generate_list)
 	free(dir);
 	ck_assert_int_eq(files, 2);
 	/* gpg agrees the key needs our passphrase: a wrong one fails. */
-	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent", home),
+	ck_assert_int_eq(tu_sh("gpgconf --homedir %s --reload gpg-agent", home),
 	    0);
-	ck_assert_int_ne(sh("echo x | gpg --homedir %s --batch -q "
+	ck_assert_int_ne(tu_sh("echo x | gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase wrong --sign -u %s "
 	    ">/dev/null 2>&1", home, alice), 0);
-	ck_assert_int_eq(sh("echo x | gpg --homedir %s --batch -q "
+	ck_assert_int_eq(tu_sh("echo x | gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase %s --sign -u %s "
 	    ">/dev/null 2>&1", home, PW, alice), 0);
 }
@@ -275,19 +257,20 @@ START_TEST(encrypt_decrypt)
 		write_bytes("alice.sec", sec, sl);
 		free(sec);
 	}
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --import "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q --import "
 	    "alice.sec 2>/dev/null && gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase %s -d ct > pt 2>/dev/null "
 	    "&& cmp -s pt - <<'EOF'\n%sEOF", tdir, ext, ext, PW, msg), 0);
 	if (have("sqop"))
-		ck_assert_int_eq(sh("cd %s && sqop decrypt --with-key-password="
-		    "pw alice.sec < ct > pt2 && cmp -s pt pt2", tdir), 0);
+		ck_assert_int_eq(tu_sh("cd %s && sqop decrypt "
+		    "--with-key-password=pw alice.sec < ct > pt2 && "
+		    "cmp -s pt pt2", tdir), 0);
 	/* integrity protection (SEIPD with MDC) and the compression flag,
 	 * as gpg's packet dump shows them */
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch "
 	    "--pinentry-mode loopback --passphrase %s --list-packets ct "
 	    "> pk 2>/dev/null; grep -q 'mdc_method: 2' pk", tdir, ext, PW), 0);
-	ck_assert_int_eq(sh("grep -q 'compressed packet' %s/pk", tdir),
+	ck_assert_int_eq(tu_sh("grep -q 'compressed packet' %s/pk", tdir),
 	    o.no_compress ? 1 : 0);
 	buf_release(&ct);
 	buf_release(&pt);
@@ -315,13 +298,13 @@ START_TEST(external_recipient)
 	    &ct, &error) == 0, "%s", error);
 	write_bytes("ct.asc", ct.data, ct.len);
 	/* sqop decrypts it with bob's key and verifies alice's signature */
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --armor "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q --armor "
 	    "--export %s > alice.cert 2>/dev/null", tdir, home, alice), 0);
-	ck_assert_int_eq(sh("cd %s && sqop decrypt --verifications-out ver "
+	ck_assert_int_eq(tu_sh("cd %s && sqop decrypt --verifications-out ver "
 	    "--verify-with alice.cert bob.key < ct.asc > pt && "
 	    "grep -q 'interop' pt && grep -qi '%s' ver", tdir, alice), 0);
 	/* the gpg CLI in a separate home with bob's key */
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --import "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q --import "
 	    "bob.key alice.cert 2>/dev/null && gpg --homedir %s --batch "
 	    "--status-fd 1 -d ct.asc 2>/dev/null > st && grep -q "
 	    "'GOODSIG' st && grep -q 'interop' st", tdir, ext, ext), 0);
@@ -393,25 +376,26 @@ START_TEST(sign_verify)
 	/* gpg CLI and sqop verify it */
 	write_bytes("sig", sig.data, sig.len);
 	write_bytes("msg", msg, strlen(msg));
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --export "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q --export "
 	    "%s > alice.cert && gpg --homedir %s --batch -q --import "
 	    "alice.cert 2>/dev/null", tdir, home, alice, ext), 0);
 	if (det)
-		ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch "
+		ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch "
 		    "--status-fd 1 --verify sig msg 2>/dev/null | grep -q "
 		    "GOODSIG", tdir, ext), 0);
 	else
-		ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch "
+		ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch "
 		    "--status-fd 1 --verify sig 2>/dev/null | grep -q "
 		    "GOODSIG", tdir, ext), 0);
 	if (have("sqop")) {
 		if (det)
-			ck_assert_int_eq(sh("cd %s && sqop verify sig "
+			ck_assert_int_eq(tu_sh("cd %s && sqop verify sig "
 			    "alice.cert < msg | grep -qi %s", tdir, alice), 0);
 		else
-			ck_assert_int_eq(sh("cd %s && sqop inline-verify "
+			ck_assert_int_eq(tu_sh("cd %s && sqop inline-verify "
 			    "--verifications-out ver alice.cert < sig > out && "
-			    "grep -qi %s ver && cmp -s out msg", tdir, alice), 0);
+			    "grep -qi %s ver && cmp -s out msg", tdir, alice),
+			    0);
 	}
 	buf_release(&sig);
 	buf_release(&out);
@@ -548,16 +532,16 @@ START_TEST(import_export_revoke_delete)
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(nf, 1);
 	ck_assert_str_eq(fprs[0], alice);
-	pgp_strv_free(&fprs, nf);
+	str_array_free(&fprs, nf);
 	/* now protected by k2's passphrase (flush the agent's cache) */
-	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent",
+	ck_assert_int_eq(tu_sh("gpgconf --homedir %s --reload gpg-agent",
 	    home2), 0);
-	ck_assert_int_eq(sh("echo x | gpg --homedir %s --batch -q "
+	ck_assert_int_eq(tu_sh("echo x | gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase other-passphrase --sign "
 	    "-u %s >/dev/null 2>&1", home2, alice), 0);
-	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent",
+	ck_assert_int_eq(tu_sh("gpgconf --homedir %s --reload gpg-agent",
 	    home2), 0);
-	ck_assert_int_ne(sh("echo x | gpg --homedir %s --batch -q "
+	ck_assert_int_ne(tu_sh("echo x | gpg --homedir %s --batch -q "
 	    "--pinentry-mode loopback --passphrase %s --sign "
 	    "-u %s >/dev/null 2>&1", home2, PW, alice), 0);
 	free(sec);
@@ -602,7 +586,7 @@ START_TEST(uid_rules)
 	 * itself refuses UIDs without self-signature on import, so build
 	 * with a certification by alice only.
 	 */
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q "
 	    "--passphrase '' --pinentry-mode loopback --quick-gen-key "
 	    "'Mallory <mallory@example.com>' ed25519 default never "
 	    "2>/dev/null && gpg --homedir %s --batch -q "
@@ -623,7 +607,7 @@ START_TEST(uid_rules)
 	ck_assert_int_eq(pgp_keyring_import(kr, cert, len, NULL, &fprs, &nf,
 	    &error), 0);
 	snprintf(mal, sizeof(mal), "%s", fprs[0]);
-	pgp_strv_free(&fprs, nf);
+	str_array_free(&fprs, nf);
 	free(cert);
 	ck_assert_int_eq(pgp_keyring_list(kr, mal, &keys, &n, &error), 0);
 	ck_assert_uint_eq(n, 1);
@@ -706,7 +690,7 @@ START_TEST(failures)
 	    &error), 0);
 	pgp_result_release(&res);
 	/* wrong keyring passphrase (agent cache flushed first) */
-	ck_assert_int_eq(sh("gpgconf --homedir %s --reload gpg-agent", home),
+	ck_assert_int_eq(tu_sh("gpgconf --homedir %s --reload gpg-agent", home),
 	    0);
 	ck_assert_int_eq(pgp_keyring_open(&other, home, "wrong", &error), 0);
 	ck_assert_int_eq(pgp_decrypt(other, NULL, ct.data, ct.len, &pt, &res,
@@ -717,8 +701,8 @@ START_TEST(failures)
 	pgp_result_release(&res);
 	pgp_keyring_free(&other);
 	/* password-only message, password = our keyring passphrase */
-	ck_assert_int_eq(sh("cd %s && echo 'symmetric secret' | gpg --homedir "
-	    "%s --batch -q --pinentry-mode loopback --passphrase %s "
+	ck_assert_int_eq(tu_sh("cd %s && echo 'symmetric secret' | gpg "
+	    "--homedir %s --batch -q --pinentry-mode loopback --passphrase %s "
 	    "--symmetric > sym.gpg", tdir, ext, PW), 0);
 	p = tu_path(tdir, "sym.gpg");
 	sym = tu_read_file(p, &len);

@@ -370,7 +370,7 @@ START_TEST(tb_key_meta)
 	ck_assert_int_eq(keys[0].expired, tb_keys[_i].expired);
 	ck_assert_int_eq(keys[0].secret, 0);
 	pgp_keyinfo_free_array(&keys, n);
-	pgp_strv_free(&fprs, nf);
+	str_array_free(&fprs, nf);
 }
 END_TEST
 

@@ -6,10 +6,8 @@
  * the signer "alice" lives in our keyring.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,23 +29,6 @@ static char *tdir, *home, *ext;
 static struct pgp_keyring *kr;
 static char alice[PGP_FPR_MAX + 1], bob[PGP_FPR_MAX + 1];
 static int have_sqop;
-
-static int
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void
 put(const char *name, const void *p, size_t len)
@@ -87,14 +68,14 @@ setup(void)
 	    error);
 	ck_assert_msg(pgp_keyring_generate(kr, "Alice <alice@example.org>",
 	    "ed25519", alice, &error) == 0, "%s", error);
-	have_sqop = sh("command -v sqop >/dev/null 2>&1") == 0;
+	have_sqop = tu_sh("command -v sqop >/dev/null 2>&1") == 0;
 	/* bob: made by sqop when there is one, else by the gpg CLI */
 	if (have_sqop)
-		ck_assert_int_eq(sh("cd %s && sqop generate-key "
+		ck_assert_int_eq(tu_sh("cd %s && sqop generate-key "
 		    "'Bob <bob@example.net>' > bob.key && sqop extract-cert "
 		    "< bob.key > bob.cert", tdir), 0);
 	else
-		ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q "
+		ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q "
 		    "--passphrase '' --quick-gen-key 'Bob <bob@example.net>' "
 		    "ed25519 default never 2>/dev/null && gpg --homedir %s "
 		    "--batch -q --quick-add-key $(gpg --homedir %s --list-keys "
@@ -110,15 +91,15 @@ setup(void)
 	    &error) == 0, "%s", error);
 	ck_assert_uint_eq(n, 1);
 	snprintf(bob, sizeof(bob), "%s", fprs[0]);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	free(cert);
 	/* the external gpg home knows bob's secret and alice's cert */
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q --armor "
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q --armor "
 	    "--export %s > alice.cert 2>/dev/null && gpg --homedir %s "
 	    "--batch -q --import alice.cert 2>/dev/null", tdir, home, alice,
 	    ext), 0);
 	if (have_sqop)
-		ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch -q "
+		ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch -q "
 		    "--import bob.key 2>/dev/null", tdir, ext), 0);
 }
 
@@ -129,7 +110,7 @@ teardown(void)
 
 	pgp_keyring_free(&kr);
 	pgp_keyring_stop_agent(home, &error);
-	sh("gpgconf --homedir %s --kill gpg-agent >/dev/null 2>&1", ext);
+	tu_sh("gpgconf --homedir %s --kill gpg-agent >/dev/null 2>&1", ext);
 	free(home);
 	free(ext);
 	tu_tmpdir_free(&tdir);
@@ -140,23 +121,24 @@ teardown(void)
 static void
 tool_decrypt(const char *file, const char *out, int verify)
 {
-	ck_assert_msg(sh("cd %s && gpg --homedir %s --batch --trust-model "
+	ck_assert_msg(tu_sh("cd %s && gpg --homedir %s --batch --trust-model "
 	    "always --status-fd 3 -d %s > %s 3>st 2>/dev/null", tdir, ext,
 	    file, out) == 0, "gpg cannot decrypt %s", file);
-	ck_assert_int_eq(sh("grep -q DECRYPTION_OKAY %s/st", tdir), 0);
-	ck_assert_int_eq(sh("grep -q GOODMDC %s/st", tdir), 0);
-	ck_assert_int_eq(sh("grep -q GOODSIG %s/st", tdir), verify ? 0 : 1);
+	ck_assert_int_eq(tu_sh("grep -q DECRYPTION_OKAY %s/st", tdir), 0);
+	ck_assert_int_eq(tu_sh("grep -q GOODMDC %s/st", tdir), 0);
+	ck_assert_int_eq(tu_sh("grep -q GOODSIG %s/st", tdir), verify ? 0 : 1);
 	if (!have_sqop)
 		return;
 	if (verify) {
-		ck_assert_msg(sh("cd %s && rm -f ver && sqop decrypt "
+		ck_assert_msg(tu_sh("cd %s && rm -f ver && sqop decrypt "
 		    "--verifications-out ver --verify-with alice.cert bob.key "
 		    "< %s > sq.out 2>/dev/null && cmp -s sq.out %s", tdir, file,
 		    out) == 0, "sqop disagrees on %s", file);
-		ck_assert_int_eq(sh("grep -qi %s %s/ver", alice, tdir), 0);
+		ck_assert_int_eq(tu_sh("grep -qi %s %s/ver", alice, tdir), 0);
 	} else
-		ck_assert_msg(sh("cd %s && sqop decrypt bob.key < %s > sq.out "
-		    "2>/dev/null && cmp -s sq.out %s", tdir, file, out) == 0,
+		ck_assert_msg(tu_sh("cd %s && sqop decrypt bob.key < %s > "
+		    "sq.out 2>/dev/null && cmp -s sq.out %s", tdir, file,
+		    out) == 0,
 		    "sqop disagrees on %s", file);
 }
 
@@ -164,11 +146,11 @@ tool_decrypt(const char *file, const char *out, int verify)
 static void
 tool_verify(const char *sig, const char *data)
 {
-	ck_assert_msg(sh("cd %s && gpg --homedir %s --batch --trust-model "
+	ck_assert_msg(tu_sh("cd %s && gpg --homedir %s --batch --trust-model "
 	    "always --status-fd 1 --verify %s %s 2>/dev/null | grep -q "
 	    "GOODSIG", tdir, ext, sig, data) == 0, "gpg: bad signature");
 	if (have_sqop)
-		ck_assert_msg(sh("cd %s && sqop verify %s alice.cert < %s | "
+		ck_assert_msg(tu_sh("cd %s && sqop verify %s alice.cert < %s | "
 		    "grep -qi %s", tdir, sig, data, alice) == 0,
 		    "sqop: bad signature");
 }
@@ -426,9 +408,9 @@ START_TEST(mime_sign)
 	/* a changed byte in the signed part: gpg says BAD */
 	ent.data[ent.len - 10] ^= 1;
 	put("signed.bad", ent.data, ent.len);
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch --status-fd 1 "
-	    "--verify signed.sig signed.bad 2>/dev/null | grep -q BADSIG",
-	    tdir, ext), 0);
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch "
+	    "--status-fd 1 --verify signed.sig signed.bad 2>/dev/null | "
+	    "grep -q BADSIG", tdir, ext), 0);
 	mime_message_free(&m);
 	buf_release(&out);
 	buf_release(&part);
@@ -606,12 +588,13 @@ START_TEST(inline_sign)
 	    "-----BEGIN PGP SIGNED MESSAGE-----", 34), 0);
 	ck_assert_ptr_nonnull(strstr(part.data, "- From here on"));
 	put("cs.asc", part.data, part.len);
-	ck_assert_int_eq(sh("cd %s && gpg --homedir %s --batch --status-fd 1 "
-	    "--verify cs.asc 2>/dev/null | grep -q GOODSIG", tdir, ext), 0);
+	ck_assert_int_eq(tu_sh("cd %s && gpg --homedir %s --batch "
+	    "--status-fd 1 --verify cs.asc 2>/dev/null | grep -q GOODSIG",
+	    tdir, ext), 0);
 	if (have_sqop) {
-		ck_assert_int_eq(sh("cd %s && rm -f ver && sqop inline-verify "
-		    "--verifications-out ver alice.cert < cs.asc > cs.out && "
-		    "grep -qi %s ver", tdir, alice), 0);
+		ck_assert_int_eq(tu_sh("cd %s && rm -f ver && sqop "
+		    "inline-verify --verifications-out ver alice.cert < cs.asc "
+		    "> cs.out && grep -qi %s ver", tdir, alice), 0);
 		pt = file_text("cs.out");
 		ck_assert_ptr_nonnull(strstr(pt, "From here on it is secret."));
 		free(pt);
@@ -808,7 +791,7 @@ trust(const char *a, const char *b)
 static void
 ext_gpg(const char *args, const char *in, const char *out)
 {
-	ck_assert_msg(sh("cd %s && gpg --homedir %s --batch -q --yes "
+	ck_assert_msg(tu_sh("cd %s && gpg --homedir %s --batch -q --yes "
 	    "--trust-model always %s -o %s %s 2>/dev/null", tdir, ext, args,
 	    out, in) == 0, "gpg %s failed", args);
 }
@@ -886,7 +869,7 @@ START_TEST(in_mime_decrypt)
 	buf_init(&body, 0);
 	put("ent", entity, strlen(entity));
 	if (have_sqop)
-		ck_assert_int_eq(sh("cd %s && sqop encrypt alice.cert < ent "
+		ck_assert_int_eq(tu_sh("cd %s && sqop encrypt alice.cert < ent "
 		    "> ent.asc", tdir), 0);
 	else
 		ext_gpg("--armor -r alice@example.org -e", "ent", "ent.asc");

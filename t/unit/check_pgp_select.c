@@ -167,7 +167,7 @@ START_TEST(select_table)
 	got[i] = '\0';
 	ck_assert_msg(strcmp(got, sel[_i].want_enc) == 0,
 	    "%s: got %s, want %s", sel[_i].addr, got, sel[_i].want_enc);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	r = store_pgp_select_signer(st, sel[_i].addr, NOW, signer, &error);
 	ck_assert_int_ge(r, 0);
 	if (r == 1) {
@@ -195,7 +195,7 @@ START_TEST(trust_and_assoc)
 	    &fprs, &n, &error), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(fprs[0][0], 'E');
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	/* subkey expiry is checked at selection time: at 400, H's
 	 * encryption subkey (expires 900) is still valid */
 	ck_assert_int_eq(store_pgp_select_encrypt(st, "alice@x.org", 400,
@@ -203,7 +203,7 @@ START_TEST(trust_and_assoc)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(fprs[0][0], 'H');
 	ck_assert_int_eq(fprs[1][0], 'E');
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	/* unknown key */
 	ck_assert_int_eq(store_pgp_set_trusted(st, F("Z"), 1, &error), -1);
 	ck_assert_int_eq(store_pgp_assoc_add(st, F("Z"), "a@b.c", &error), -1);
@@ -216,7 +216,7 @@ START_TEST(trust_and_assoc)
 	ck_assert_int_eq(store_pgp_select_encrypt(st, "bob@x.org", NOW,
 	    &fprs, &n, &error), 0);
 	ck_assert_uint_eq(n, 0);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 	/* resolve by key ID of a subkey, and by fingerprint */
 	ck_assert_int_eq(store_pgp_resolve(st, "AAAAAAAAAAAAAAA1", fpr,
 	    &error), 1);
@@ -240,7 +240,7 @@ START_TEST(trust_and_assoc)
 	ck_assert_int_eq(store_pgp_select_encrypt(st, "carol@y.org", NOW,
 	    &fprs, &n, &error), 0);
 	ck_assert_uint_eq(n, 0);
-	pgp_strv_free(&fprs, n);
+	str_array_free(&fprs, n);
 }
 END_TEST
 

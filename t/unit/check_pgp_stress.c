@@ -93,7 +93,7 @@ writer(const char *home, const char *blob, size_t len)
 				fprintf(stderr, "writer: %s\n", error);
 				return 103;
 			}
-		pgp_strv_free(&fprs, i);
+		str_array_free(&fprs, i);
 		rounds++;
 	}
 	pgp_keyring_free(&kr);

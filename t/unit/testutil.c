@@ -1,7 +1,9 @@
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ftw.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,25 @@ tu_read_file(const char *path, size_t *len_r)
 		buf_append(&b, chunk, n);
 	fclose(fp);
 	return buf_steal(&b, len_r);
+}
+
+int
+tu_sh(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	r = system(cmd);
+	free(cmd);
+	if (r == -1 || !WIFEXITED(r))
+		return -1;
+	return WEXITSTATUS(r);
 }
 
 static pthread_mutex_t tu_log_lock = PTHREAD_MUTEX_INITIALIZER;

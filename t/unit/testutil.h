@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the Check suites: a temporary directory per test,
- * a log sink that records lines, and the corpus location.
+ * file and shell helpers, a log sink that records lines, and the corpus
+ * location.
  */
 #ifndef POSTERN_TESTUTIL_H
 #define POSTERN_TESTUTIL_H
@@ -15,6 +16,8 @@ char *tu_path(const char *dir, const char *name);
 int tu_write_file(const char *path, const char *text);
 /* Read a whole file; malloc'd, NUL-terminated; NULL on error. */
 char *tu_read_file(const char *path, size_t *len_r);
+/* Run a shell command (printf format); its exit status, -1 on failure. */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Capture log lines (all levels) until tu_log_stop(). */
 void tu_log_capture(void);

@@ -1,8 +1,6 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <openssl/pem.h>
 
@@ -11,25 +9,6 @@
 
 static struct tu_pki pki;
 static int pki_ok;
-
-int
-tu_sh(const char *fmt, ...)
-{
-	char *cmd;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&cmd, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -1;
-	r = system(cmd);
-	free(cmd);
-	if (r == -1 || !WIFEXITED(r))
-		return -1;
-	return WEXITSTATUS(r);
-}
 
 char *
 tu_put(const char *dir, const char *name, const void *data, size_t len)

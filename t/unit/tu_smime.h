@@ -2,7 +2,7 @@
  * Test kit for the S/MIME suites: a throwaway PKI made with the openssl
  * command line (a CA, RSA recipient Bob, EC P-256 recipient Carol, RSA
  * signer Alice, all with e-mail addresses), helpers to run openssl and
- * gpgsm on our output, and file helpers.
+ * gpgsm on our output (with tu_sh() from testutil.h), and file helpers.
  *
  * tu_pki_setup() is meant for an unchecked fixture (runs once in the
  * parent); tu_pki() returns the loaded material (NULL when setup failed).
@@ -27,8 +27,6 @@ void tu_pki_setup(void);
 void tu_pki_teardown(void);
 struct tu_pki *tu_pki(void);
 
-/* Run a shell command (printf format); its exit status, -1 on failure. */
-int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write len bytes to dir/name; returns the malloc'd path or NULL. */
 char *tu_put(const char *dir, const char *name, const void *data,
     size_t len);

@@ -50,7 +50,10 @@
  *    becomes application/octet-stream "NAME.pgp" (NAME: its file name,
  *    or "attachment"/"message.eml"/"message.html");
  *  - sign: other leaves are left as they are (PGP/INLINE has no way to
- *    sign them).
+ *    sign them);
+ *  - a message that holds a multipart/signed anywhere (an S/MIME or
+ *    PGP/MIME signature the sender's client made) is sent as PGP/MIME
+ *    instead: treating its parts one by one would break that signature.
  *
  * Keys: fprs are the recipients' key fingerprints (primary or subkey),
  * selected by the caller (store_pgp_select_encrypt()); signer_fpr is the

@@ -586,6 +586,19 @@ out:
 
 /* ---- entry points -------------------------------------------------------- */
 
+/* Does m hold a multipart/signed anywhere?  PGP/INLINE handles parts
+ * one by one, which would break such a signature. */
+static int
+holds_signed(struct mime_message *m)
+{
+	struct mime_entity *e;
+
+	for (e = m->root; e != NULL; e = mime_entity_walk(m->root, e))
+		if (mime_entity_is(e, "multipart", "signed"))
+			return 1;
+	return 0;
+}
+
 static int
 outbound(struct pgp_keyring *kr, const char *msg, size_t len,
     const char *const *fprs, size_t nfprs, const char *signer,
@@ -632,7 +645,7 @@ outbound(struct pgp_keyring *kr, const char *msg, size_t len,
 	if (m == NULL)
 		return PGP_MSG_TEMPFAIL;
 	buf_init(&res, c.max);
-	if (o->encoding == PGP_MSG_INLINE)
+	if (o->encoding == PGP_MSG_INLINE && !holds_signed(m))
 		rc = inline_all(&c, m, &res, error_r);
 	else if (encrypt)
 		rc = mime_encrypt(&c, m, &res, error_r);

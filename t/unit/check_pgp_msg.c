@@ -511,6 +511,77 @@ START_TEST(inline_encrypt)
 }
 END_TEST
 
+/* A message holding a multipart/signed (here an S/MIME signature made by
+ * the sender's client, inside multipart/mixed) asked for PGP/INLINE:
+ * sent as PGP/MIME, the signed part byte for byte inside. */
+static const char signed_inside_msg[] =
+    "From: Alice <alice@example.org>\r\n"
+    "To: Bob <bob@example.net>\r\n"
+    "Subject: signed by the client\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"out\"\r\n"
+    "\r\n"
+    "--out\r\n"
+    "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";"
+    " micalg=sha-256; boundary=\"sig\"\r\n"
+    "\r\n"
+    "--sig\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "\r\n"
+    "The signed secret text.\r\n"
+    "--sig\r\n"
+    "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0B\r\n"
+    "--sig--\r\n"
+    "--out\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "\r\n"
+    "A note beside it.\r\n"
+    "--out--\r\n";
+
+START_TEST(inline_keeps_signature)
+{
+	const char *signed_part =
+	    "--sig\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n"
+	    "\r\n"
+	    "The signed secret text.\r\n"
+	    "--sig\r\n";
+	struct pgp_msg_opts o;
+	struct mime_message *m;
+	const char *fprs[1] = { bob };
+	const char *error = "";
+	struct buf out, part;
+	char *pt;
+	size_t len;
+
+	pgp_msg_opts_init(&o);
+	ck_assert_int_eq(pgp_msg_opts_set(&o, "pgp.encoding", "pgp-inline",
+	    &error), 0);
+	buf_init(&out, 0);
+	buf_init(&part, 0);
+	ck_assert_msg(pgp_msg_encrypt(kr, signed_inside_msg,
+	    sizeof(signed_inside_msg) - 1, fprs, 1, NULL, &o, &out, &error) ==
+	    PGP_MSG_OK, "%s", error);
+	ck_assert_ptr_null(strstr(out.data, "secret"));
+	m = mime_parse(out.data, out.len, NULL, &error);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(mime_entity_kind(m->root), MIME_K_PGP_ENCRYPTED);
+	decoded(m, "2", &part);
+	put("sig.asc", part.data, part.len);
+	tool_decrypt("sig.asc", "sig.out", 0);
+	pt = get("sig.out", &len);
+	ck_assert_msg(memmem(pt, len, signed_part, strlen(signed_part)) != NULL,
+	    "signed part not intact in '%s'", pt);
+	free(pt);
+	mime_message_free(&m);
+	buf_release(&out);
+	buf_release(&part);
+}
+END_TEST
+
 START_TEST(inline_html_only)
 {
 	static const char msg[] =
@@ -1568,6 +1639,7 @@ pgp_msg_suite(void)
 	tcase_add_loop_test(tc, mime_sign, 0,
 	    sizeof(sign_cases) / sizeof(*sign_cases));
 	tcase_add_test(tc, inline_encrypt);
+	tcase_add_test(tc, inline_keeps_signature);
 	tcase_add_test(tc, inline_html_only);
 	tcase_add_test(tc, inline_sign);
 	tcase_add_test(tc, refusals);
